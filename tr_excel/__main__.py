@@ -1,0 +1,5 @@
+"""Run the CLI as `python -m tr_excel`."""
+
+from tr_excel.cli import main
+
+main()

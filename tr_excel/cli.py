@@ -1,0 +1,94 @@
+"""The tr-excel command line: each command parses options, calls one library function, prints, exits 0/1/2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tr_excel import __version__
+
+
+def _policy(name: str | None):
+    from tr_excel.policy import PolicyError, load_policy
+
+    try:
+        return load_policy(name)
+    except PolicyError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _progress():
+    """A progress line on stderr for a batch, only when a person is watching."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, name: str) -> None:
+        click.echo(f"\r读取 {done}/{total}：{name[:40]:<40}", err=True, nl=done == total)
+
+    return show
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tr-excel")
+def main() -> None:
+    """山西省技术改造专项资金申报工作簿：审核、对账、汇总。"""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text",
+              help="输出格式：text（按文件分组，便于阅读）、json 或 csv。")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="写入文件而不是打印。")
+@click.option("--policy", help="政策文件：内置年度（如 2024）或文件路径；默认最新年度。")
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖。")
+def validate(paths: tuple[Path, ...], output_format: str, output: Path | None, policy: str | None,
+             force: bool) -> None:
+    """审核 PATHS 下的全部工作簿（文件或文件夹），列出所有问题。"""
+    from tr_excel.engine import NoInput
+    from tr_excel.engine import validate as run
+    from tr_excel.output import FORMATS, OutputExists, write_atomic
+
+    if output is not None and output.exists() and not force:
+        raise click.UsageError(f"输出文件 {output} 已存在；如需覆盖请加 --force")
+    try:
+        report = run(list(paths), _policy(policy), progress=_progress())
+    except NoInput as error:
+        raise click.UsageError(str(error)) from error
+    text = FORMATS[output_format](report)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_atomic(output, text, force=force)
+        except (OutputExists, OSError) as error:
+            raise click.UsageError(str(error)) from error
+        click.echo(f"已写入 {output}（错误 {report.summary['error']} 条）", err=True)
+    sys.exit(1 if report.has_errors else 0)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def rules(output_format: str) -> None:
+    """列出全部审核规则：编号、级别、说明、来源。"""
+    from tr_excel.output import rules_json, rules_text
+
+    click.echo(rules_json() if output_format == "json" else rules_text(), nl=False)
+
+
+@main.command()
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="要写入的 .xlsx 文件。")
+@click.option("--unit", default="", help="审核单位名称，写在汇总表第2行。")
+@click.option("--policy", help="政策文件：内置年度或文件路径；默认最新年度。")
+@click.option("--force", is_flag=True, help="文件已存在时覆盖。")
+def template(output: Path, unit: str, policy: str | None, force: bool) -> None:
+    """生成空白的县级申报工作簿（带下拉选项、输入提示和填表说明）。"""
+    from tr_excel.output import OutputExists
+    from tr_excel.template import write_template
+
+    try:
+        write_template(output, _policy(policy), unit=unit, force=force)
+    except (OutputExists, OSError) as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(f"已生成 {output}")

@@ -1,0 +1,112 @@
+"""Validate a batch: read every workbook, run every registered rule, collect the findings in order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tr_excel import __version__
+from tr_excel.batch import Batch
+from tr_excel.findings import Finding, summarise
+from tr_excel.policy import Policy
+from tr_excel.reader import Workbook, discover, read_workbook
+from tr_excel.rules import cells, cross, project  # noqa: F401  (registers the rules)
+from tr_excel.rules.registry import CHECKS, RULES
+from tr_excel.tables import build_frame
+
+# Below this many files a process pool costs more to start than it saves.
+PARALLEL_MIN_FILES = 8
+
+
+class NoInput(Exception):
+    """No workbook was found under the given paths (a usage problem, exit 2)."""
+
+
+@dataclass
+class Report:
+    """The result of a validation run."""
+
+    policy: Policy
+    batch: Batch
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def books(self) -> list[Workbook]:
+        return self.batch.books
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarise(self.findings)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.summary["error"] > 0
+
+    def inputs(self) -> list[dict]:
+        return [
+            {
+                "file": book.file,
+                "status": "ok" if book.readable else "unreadable",
+                "projects": len(book.summary.rows) if book.summary is not None else 0,
+            }
+            for book in self.books
+        ]
+
+    def as_json(self) -> dict:
+        return {
+            "tool": "tr-excel",
+            "version": __version__,
+            "policy": self.policy.name,
+            "inputs": self.inputs(),
+            "findings": [finding.public() for finding in self.findings],
+            "summary": self.summary,
+        }
+
+
+def _read_one(job: tuple[Path, str, int, Policy]) -> Workbook:
+    path, name, index, policy = job
+    return read_workbook(path, name, index, policy)
+
+
+def read_batch(paths: list[Path], policy: Policy, progress: Callable[[int, int, str], None] | None = None) -> list[Workbook]:
+    """Read every workbook under the paths, in parallel over the cores when there are many."""
+    files = discover(paths)
+    if not files:
+        raise NoInput("在给出的路径下没有找到 Excel 工作簿（.xlsx/.xlsm/.xls）")
+    jobs = [(path, name, index, policy) for index, (path, name) in enumerate(files)]
+    workers = min(os.cpu_count() or 1, len(jobs))
+    books: list[Workbook] = []
+    if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for book in pool.map(_read_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))):
+                books.append(book)
+                if progress:
+                    progress(len(books), len(jobs), book.file)
+    else:
+        for job in jobs:
+            books.append(_read_one(job))
+            if progress:
+                progress(len(books), len(jobs), job[1])
+    return books
+
+
+def validate(
+    paths: list[Path], policy: Policy, progress: Callable[[int, int, str], None] | None = None
+) -> Report:
+    """Read, validate and cross-check every workbook under the paths."""
+    books = read_batch(paths, policy, progress)
+    batch = Batch(policy=policy, books=books)
+    for book in books:
+        for table in book.tables.values():
+            if book.is_summary_input and table.kind.name != "汇总表":
+                continue
+            batch.frames.append(build_frame(book, table, policy))
+    findings = [finding for book in books for finding in book.findings]
+    for rule_id in RULES:
+        if rule_id in CHECKS:
+            findings.extend(CHECKS[rule_id](batch))
+    findings.sort(key=Finding.sort_key)
+    return Report(policy=policy, batch=batch, findings=findings)

@@ -1,0 +1,96 @@
+"""Findings as text a clerk reads, as JSON and CSV for machines; files written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from tr_excel.engine import Report
+from tr_excel.findings import PUBLIC_FIELDS, SEVERITY_LABEL
+from tr_excel.rules.registry import RULES
+
+
+class OutputExists(Exception):
+    """The output exists and --force was not given (a usage problem, exit 2)."""
+
+
+def as_text(report: Report) -> str:
+    """Findings grouped by file and sheet, then a one-line count."""
+    lines: list[str] = []
+    by_file: dict[str, list] = {}
+    for finding in report.findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    for entry in report.inputs():
+        name = entry["file"]
+        findings = by_file.get(name, [])
+        status = "无法读取" if entry["status"] == "unreadable" else f"{entry['projects']} 个项目"
+        lines.append(f"■ {name}（{status}）：" + ("未发现问题" if not findings else f"{len(findings)} 条"))
+        sheet = object()
+        for finding in findings:
+            if finding.sheet != sheet:
+                sheet = finding.sheet
+                lines.append(f"  【{sheet or '整个文件'}】")
+            where = f"第{finding.row}行 " if finding.row else ""
+            where += f"{finding.cell} " if finding.cell else ""
+            label = SEVERITY_LABEL[finding.severity]
+            subject = f"{finding.project}：" if finding.project else ""
+            lines.append(f"    {where}[{label} {finding.rule}] {subject}{finding.message}")
+    summary = report.summary
+    lines.append("")
+    lines.append(
+        f"共 {len(report.inputs())} 个文件：错误 {summary['error']} 条，警告 {summary['warning']} 条，"
+        f"提示 {summary['info']} 条（政策：{report.policy.name} 年度）"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n"
+
+
+def as_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(PUBLIC_FIELDS)
+    for finding in report.findings:
+        writer.writerow(["" if value is None else value for value in finding.public().values()])
+    # A BOM so that Excel opens the Chinese text as UTF-8.
+    return "\ufeff" + buffer.getvalue()
+
+
+FORMATS = {"text": as_text, "json": as_json, "csv": as_csv}
+
+
+def rules_text() -> str:
+    lines = []
+    for rule in RULES.values():
+        lines.append(f"{rule.id}  {SEVERITY_LABEL[rule.severity]}  {rule.title}（来源：{rule.source}）")
+    return "\n".join(lines) + "\n"
+
+
+def rules_json() -> str:
+    rules = [
+        {"id": rule.id, "severity": rule.severity, "title": rule.title, "source": rule.source}
+        for rule in RULES.values()
+    ]
+    return json.dumps(rules, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
+    """Write a file under a temporary name in its folder and rename it, so nothing half-written is left."""
+    if path.exists() and not force:
+        raise OutputExists(f"输出文件 {path} 已存在；如需覆盖请加 --force")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tr-excel-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,512 @@
+"""Read a county workbook: find each table by its header, keep every value with its sheet, row and cell."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+
+from tr_excel.columns import (
+    KINDS_BY_NAME,
+    NOTES_SHEET,
+    SHEET_KINDS,
+    SUMMARY,
+    SheetKind,
+    header_names,
+    normalise_header,
+)
+from tr_excel.findings import Finding, cell_ref
+from tr_excel.policy import Policy
+from tr_excel.rules.registry import make_finding
+from tr_excel.sniff import Unreadable, check_readable
+from tr_excel.units import Unit, parse_unit
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+# A header is looked for in the first rows only: 0–4 title rows, then up to two header rows.
+HEADER_SEARCH_ROWS = 8
+# Words that mark a totals row; such rows are never projects or line items.
+TOTAL_WORDS = ("合计", "小计", "总计")
+# The 汇总表's notes block starts with these; everything below is not data.
+NOTE_STARTS = ("填表说明", "说明:", "说明：", "注:", "注：", "备注:", "备注：")
+# Columns whose vertically merged cells hand-made sheets use for a group of rows: the value is
+# meant for every row of the merge. Amount columns are never filled down (that would double count).
+FILL_DOWN_COLUMNS = frozenset({"企业名称", "项目名称", "项目申报企业（单位）", "投资类别", "子类"})
+
+
+@dataclass
+class Table:
+    """One recognised table: its canonical columns mapped to the sheet's real columns."""
+
+    kind: SheetKind
+    sheet: str
+    sheet_index: int
+    header_row: int  # 1-based Excel row of the (last) header row
+    columns: dict[str, int]  # canonical column name (template form, {Y}) → 0-based column index
+    titles: dict[str, str]  # canonical column name → canonical title with the year written out
+    rows: list[int]  # 1-based Excel rows of the data rows, in order
+    cells: dict[str, list]  # canonical column name → raw values, aligned with rows
+    formula_cells: set[tuple[int, str]] = field(default_factory=set)  # (row, column) formulas without value
+    total_row: int | None = None
+    total_cells: dict[str, object] = field(default_factory=dict)
+    unit_line: str | None = None
+    missing: list[str] = field(default_factory=list)
+    extra_columns: list[tuple[int, str]] = field(default_factory=list)  # (column index, header text)
+
+    def cell(self, row: int, column: str) -> str | None:
+        return cell_ref(row, self.columns.get(column))
+
+
+@dataclass
+class Workbook:
+    """What was read from one input file."""
+
+    file: str  # relative to its input PATH
+    path: Path
+    index: int
+    tables: dict[str, Table] = field(default_factory=dict)
+    sheet_order: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    readable: bool = True
+    unit: Unit | None = None  # the 汇总表's 审核单位
+
+    @property
+    def summary(self) -> Table | None:
+        return self.tables.get(SUMMARY.name)
+
+    @property
+    def is_summary_input(self) -> bool:
+        """A city summary sent on to the province: only a 汇总表, under a city-level 审核单位."""
+        return set(self.tables) == {SUMMARY.name} and self.unit is not None and self.unit.level == "city"
+
+
+def discover(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Every workbook file under the PATHs as (path, name relative to its PATH), lock files skipped."""
+    found: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for root in paths:
+        if root.is_dir():
+            candidates = sorted(_walk(root), key=lambda p: p.relative_to(root).as_posix())
+            for path in candidates:
+                if _is_workbook_name(path.name):
+                    _add(found, seen, path, path.relative_to(root).as_posix())
+        elif _is_workbook_name(root.name) or root.exists():
+            _add(found, seen, root, root.name)
+    return found
+
+
+def _add(found: list, seen: set, path: Path, name: str) -> None:
+    try:
+        real = path.resolve()
+    except OSError:
+        real = path
+    if real not in seen:
+        seen.add(real)
+        found.append((path, name))
+
+
+def _walk(root: Path):
+    """Files below root; a folder visited twice through links (a loop) is entered once."""
+    visited: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = folder.stat()
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in visited:
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    stack.append(entry)
+                elif entry.is_file() or entry.is_symlink():
+                    yield entry
+            except OSError:
+                continue
+
+
+def _is_workbook_name(name: str) -> bool:
+    # Excel and WPS leave "~$name.xlsx" lock files beside an open workbook: not a submission.
+    return name.lower().endswith(WORKBOOK_SUFFIXES) and not name.startswith("~$") and not name.startswith(".~")
+
+
+def read_workbook(path: Path, file: str, index: int, policy: Policy) -> Workbook:
+    """Read one file. Never raises for a bad file: it becomes an S01 finding."""
+    book = Workbook(file=file, path=path, index=index)
+    try:
+        check_readable(path, policy.limits)
+        _read_tables(book, policy)
+    except Unreadable as reason:
+        book.readable = False
+        book.tables.clear()
+        book.findings = [make_finding("S01", str(reason), file=file, file_index=index)]
+    return book
+
+
+def _read_tables(book: Workbook, policy: Policy) -> None:
+    try:
+        calamine = python_calamine.CalamineWorkbook.from_path(str(book.path))
+    except python_calamine.PasswordError as error:
+        raise Unreadable("文件已加密，请取消密码后重新报送") from error
+    except Exception as error:  # calamine raises many kinds for a broken file
+        raise Unreadable(f"文件已损坏，无法作为 Excel 工作簿打开（{type(error).__name__}），请重新保存后报送") from error
+    metadata = calamine.sheets_metadata
+    if len(metadata) > policy.limits.get("max_sheets", 10**6):
+        raise Unreadable(f"工作簿有 {len(metadata)} 个工作表，超过上限 {policy.limits['max_sheets']} 个")
+    formulas = _formulas_without_value(book.path)
+    candidates: list[tuple[Table, bool]] = []
+    for sheet_index, meta in enumerate(metadata):
+        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            continue
+        if normalise_header(meta.name) == NOTES_SHEET:
+            continue
+        try:
+            sheet = calamine.get_sheet_by_index(sheet_index)
+            _check_size(sheet, meta.name, policy)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = sheet.merged_cell_ranges or []
+        except Unreadable:
+            raise
+        except Exception as error:
+            raise Unreadable(f"工作表“{meta.name}”无法读取（{type(error).__name__}），请重新保存后报送") from error
+        table = _find_table(rows, merged, meta.name, sheet_index, policy)
+        if table is None:
+            continue
+        table.formula_cells = {
+            (row, name)
+            for (row, col) in formulas.get(meta.name, ())
+            for name, index in table.columns.items()
+            if index == col and row > table.header_row
+        }
+        visible = meta.visible == python_calamine.SheetVisibleEnum.Visible
+        candidates.append((table, visible))
+        book.sheet_order.append(meta.name)
+    _choose_tables(book, candidates, policy)
+
+
+def _check_size(sheet, name: str, policy: Policy) -> None:
+    limits = policy.limits
+    if sheet.total_height > limits.get("max_rows", 10**9):
+        raise Unreadable(f"工作表“{name}”有 {sheet.total_height} 行，超过上限 {limits['max_rows']} 行")
+    if sheet.total_width > limits.get("max_columns", 10**9):
+        raise Unreadable(f"工作表“{name}”有 {sheet.total_width} 列，超过上限 {limits['max_columns']} 列")
+
+
+def _choose_tables(book: Workbook, candidates: list[tuple[Table, bool]], policy: Policy) -> None:
+    """One table per kind: the first visible one; a hidden one only when no visible one exists."""
+    by_kind: dict[str, list[tuple[Table, bool]]] = {}
+    for table, visible in candidates:
+        by_kind.setdefault(table.kind.name, []).append((table, visible))
+    for kind in SHEET_KINDS:
+        tables = by_kind.get(kind.name, [])
+        visible = [table for table, is_visible in tables if is_visible]
+        chosen = visible[0] if visible else (tables[0][0] if tables else None)
+        if chosen is None:
+            continue
+        book.tables[kind.name] = chosen
+        for duplicate in visible[1:]:
+            book.findings.append(
+                make_finding(
+                    "S08",
+                    f"工作簿中有两个“{kind.name}”表（“{chosen.sheet}”和“{duplicate.sheet}”），无法判断以哪个为准，"
+                    f"请删除多余的一个",
+                    file=book.file,
+                    sheet=duplicate.sheet,
+                    file_index=book.index,
+                    sheet_index=duplicate.sheet_index,
+                    value=duplicate.sheet,
+                    expected=chosen.sheet,
+                )
+            )
+    if book.summary is not None:
+        book.unit = parse_unit(book.summary.unit_line, policy)
+    for table in book.tables.values():
+        _structure_findings(book, table, policy)
+    present = set(book.tables)
+    if not book.is_summary_input:
+        for kind in SHEET_KINDS:
+            if kind.required and kind.name not in present:
+                book.findings.append(
+                    make_finding(
+                        "S02",
+                        f"缺少“{kind.name}”表（按表头识别，未找到含“{kind.name}”各列的工作表）",
+                        file=book.file,
+                        sheet=kind.name,
+                        file_index=book.index,
+                        expected=kind.name,
+                    )
+                )
+
+
+def _structure_findings(book: Workbook, table: Table, policy: Policy) -> None:
+    common = dict(file=book.file, sheet=table.sheet, file_index=book.index, sheet_index=table.sheet_index)
+    if normalise_header(table.sheet) != table.kind.name:
+        book.findings.append(
+            make_finding(
+                "S07",
+                f"工作表“{table.sheet}”按表头识别为“{table.kind.name}”表",
+                value=table.sheet,
+                expected=table.kind.name,
+                **common,
+            )
+        )
+    for index, text in table.extra_columns:
+        book.findings.append(
+            make_finding(
+                "S04",
+                f"“{table.kind.name}”表有规定之外的列“{text}”，已忽略",
+                row=table.header_row,
+                column=text,
+                cell=cell_ref(table.header_row, index),
+                value=text,
+                column_index=index,
+                **common,
+            )
+        )
+    for name in table.missing:
+        title = table.titles[name]
+        book.findings.append(
+            make_finding(
+                "S03",
+                f"“{table.kind.name}”表缺少“{title}”列",
+                row=table.header_row,
+                column=title,
+                expected=title,
+                **common,
+            )
+        )
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: int, policy: Policy) -> Table | None:
+    """Recognise the sheet's kind from its header and collect its data rows."""
+    best = None  # (score, kind, header_index, last_header_index, names)
+    search = min(len(rows), HEADER_SEARCH_ROWS)
+    for top in range(search):
+        single = [normalise_header(v, policy.data_year) for v in rows[top]]
+        layouts = [(top, single)]
+        if top + 1 < len(rows):
+            below = [normalise_header(v, policy.data_year) for v in rows[top + 1]]
+            # A two-level header: a leaf in the lower row names the column; a cell merged over both
+            # rows has its text in the upper row only.
+            layouts.append((top + 1, [low or high for high, low in zip(single, below, strict=False)]))
+        for last, names in layouts:
+            for kind in SHEET_KINDS:
+                score = _score(kind, names)
+                if score and (best is None or score > best[0]):
+                    best = (score, kind, top, last, names)
+    if best is None:
+        return None
+    score, kind, top, last, names = best
+    # Half of a kind's columns must be there for the sheet to count as that kind.
+    if score < max(3, len(kind.columns) // 2):
+        return None
+    columns: dict[str, int] = {}
+    extras: list[int] = []
+    for index, name in enumerate(names):
+        if not name:
+            continue
+        column = _match(kind, name)
+        if column is None or column.name in columns:
+            extras.append(index)
+        else:
+            columns[column.name] = index
+    table = Table(
+        kind=kind,
+        sheet=sheet_name,
+        sheet_index=sheet_index,
+        header_row=last + 1,
+        columns=columns,
+        titles={column.name: column.title(policy.data_year) for column in kind.columns},
+        rows=[],
+        cells={name: [] for name in columns},
+        missing=[column.name for column in kind.columns if column.name not in columns],
+    )
+    table.extra_columns = [(index, _text(rows[top][index]) or _text(rows[last][index])) for index in extras]
+    if kind is SUMMARY:
+        table.unit_line = _unit_line(rows[:top])
+    _fill_merged_down(rows, merged, last, columns)
+    _collect_rows(table, rows, last + 1)
+    return table
+
+
+def _score(kind: SheetKind, names: list[str]) -> int:
+    matched = {column.name for name in names if name for column in [_match(kind, name)] if column}
+    return len(matched)
+
+
+_MATCH_CACHE: dict[tuple[str, str], object] = {}
+
+
+def _match(kind: SheetKind, name: str):
+    key = (kind.name, name)
+    if key not in _MATCH_CACHE:
+        _MATCH_CACHE[key] = next((c for c in kind.columns if name in header_names(c)), None)
+    return _MATCH_CACHE[key]
+
+
+def _unit_line(rows: list[list]) -> str | None:
+    for row in rows:
+        for value in row:
+            text = _text(value)
+            if "审核单位" in text:
+                text = unicodedata.normalize("NFKC", text)
+                text = text.split("审核单位", 1)[1]
+                text = re.sub(r"^\s*(\(公章\))?\s*[:：]?", "", text)
+                text = re.split(r"单位\s*[:：]\s*万元", text)[0]
+                return text.strip() or None
+    return None
+
+
+def _fill_merged_down(rows: list[list], merged: list, last_header: int, columns: dict[str, int]) -> None:
+    fill_indexes = {index for name, index in columns.items() if name in FILL_DOWN_COLUMNS}
+    for (top, left), (bottom, right) in merged:
+        if top <= last_header or left != right or left not in fill_indexes:
+            continue
+        value = rows[top][left] if top < len(rows) and left < len(rows[top]) else None
+        for row in range(top + 1, min(bottom + 1, len(rows))):
+            if left < len(rows[row]) and rows[row][left] in (None, ""):
+                rows[row][left] = value
+
+
+def _is_total_word(value) -> bool:
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", _text(value))).rstrip(":：")
+    return text in TOTAL_WORDS
+
+
+def _collect_rows(table: Table, rows: list[list], start: int) -> None:
+    indexes = list(table.columns.items())
+    first_column = min(table.columns.values(), default=0)
+    marker_columns = [
+        table.columns[name]
+        for name in ("序号", "投资类别", "子类", "名称", "企业名称", "项目申报企业（单位）", "时间节点", "智能制造环节名称")
+        if name in table.columns
+    ]
+    for position in range(start, len(rows)):
+        row = rows[position]
+        values = [row[index] if index < len(row) else None for _, index in indexes]
+        filled = [v for v in values if v not in (None, "") and not (isinstance(v, str) and not v.strip())]
+        if not filled:
+            continue
+        first_text = _text(row[first_column] if first_column < len(row) else None).strip()
+        if first_text.startswith(NOTE_STARTS):
+            break  # the 填表说明 block: nothing below is data
+        if any(_is_total_word(row[i]) for i in marker_columns if i < len(row)):
+            if table.kind is SUMMARY and table.total_row is None:
+                table.total_row = position + 1
+                table.total_cells = {name: row[i] if i < len(row) else None for name, i in indexes}
+            continue
+        if table.kind is SUMMARY and _is_note_line(row, table):
+            continue
+        table.rows.append(position + 1)
+        for (name, _), value in zip(indexes, values, strict=True):
+            table.cells[name].append(value)
+
+
+def _is_note_line(row: list, table: Table) -> bool:
+    """A 填表说明 line: text in column A only, and not a 序号."""
+    seq_index = table.columns.get("序号")
+    others = [v for i, v in enumerate(row) if i != seq_index and v not in (None, "")]
+    if others or seq_index is None or seq_index >= len(row):
+        return False
+    value = row[seq_index]
+    return isinstance(value, str) and not value.strip().isdigit()
+
+
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_SHEET_XML_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+
+
+def _formulas_without_value(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """(row, column) of every formula cell that has no cached value, per sheet name (xlsx/xlsm only).
+
+    python-calamine returns '' for such a cell, which would read as blank or zero; the value is in
+    fact unknown (the file was written by a program that does not calculate), so it is an S05.
+    """
+    if not zipfile.is_zipfile(path):
+        return {}
+    found: dict[str, set[tuple[int, int]]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for sheet_name, member in _sheet_members(archive).items():
+            try:
+                data = archive.read(member)
+            except KeyError:
+                continue
+            if b"<f" not in data:
+                continue
+            cells = set()
+            for match in _SHEET_XML_CELL.finditer(data):
+                attributes, body = match.group(1), match.group(2) or b""
+                if b"<f" not in body:
+                    continue
+                value = re.search(rb"<v>(.*?)</v>", body, re.S)
+                if value is not None and value.group(1) != b"":
+                    continue
+                ref = re.search(rb'\br="([A-Z]+)(\d+)"', attributes)
+                if ref:
+                    cells.add((int(ref.group(2)), _column_index(ref.group(1).decode())))
+            if cells:
+                found[sheet_name] = cells
+    return found
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML part, from workbook.xml and its relationships."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {
+        rid.decode(): target.decode()
+        for rid, target in re.findall(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
+    }
+    targets.update(
+        {
+            rid.decode(): target.decode()
+            for target, rid in re.findall(rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)
+        }
+    )
+    members = {}
+    for attributes in re.findall(rb"<sheet\b([^>]*)/?>", workbook):
+        name = re.search(rb'\bname="([^"]*)"', attributes)
+        rid = re.search(rb'\br:id="([^"]*)"', attributes) or re.search(rb'\bid="([^"]*)"', attributes)
+        if not name or not rid:
+            continue
+        target = targets.get(rid.group(1).decode(), "")
+        target = target.lstrip("/")
+        if not target.startswith("xl/"):
+            target = "xl/" + target
+        members[_xml_unescape(name.group(1).decode("utf-8"))] = target
+    return members
+
+
+def _xml_unescape(text: str) -> str:
+    return (
+        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+    )
+
+
+__all__ = ["KINDS_BY_NAME", "Table", "Workbook", "discover", "read_workbook"]

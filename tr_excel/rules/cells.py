@@ -1,0 +1,160 @@
+"""The F rules: one value at a time (and S05, found while parsing)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from tr_excel import columns as K
+from tr_excel import values as V
+from tr_excel.batch import Batch
+from tr_excel.policy import Policy
+from tr_excel.rules.registry import check
+
+
+def _parse_findings(batch: Batch, rule: str):
+    for frame in batch.frames:
+        for finding in frame.findings:
+            if finding.rule == rule:
+                yield finding
+
+
+for _rule in ("S05", "F03", "F04", "F05", "F06", "F09", "F10", "F11"):
+    check(_rule)(lambda batch, _rule=_rule: _parse_findings(batch, _rule))
+
+
+@check("F01")
+def blank_required(batch: Batch):
+    policy = batch.policy
+    fixed_asset = {d.name for d in policy.directions if d.basis == "固定资产投资"}
+    for frame in batch.frames:
+        table = frame.table
+        required = [c.name for c in frame.kind.columns if c.required and c.name in table.cells]
+        conditional = [name for name in K.PLEDGE_FIXED_ASSET_COLUMNS if name in table.cells]
+        for position, row in enumerate(table.rows):
+            names = list(required)
+            if frame.kind is K.PLEDGE and frame.df["申报方向"].iat[position] in fixed_asset:
+                names += conditional
+            for name in names:
+                if V.is_blank(table.cells[name][position]) and (row, name) not in table.formula_cells:
+                    yield frame.finding("F01", f"{frame.title(name)} 为空，此项必须填写", row, name)
+
+
+@lru_cache(maxsize=32)
+def _schema(kind_name: str, policy: Policy) -> pa.DataFrameSchema:
+    """The pandera schema of a sheet kind's list and text-length checks; each check is named by its rule."""
+    kind = K.KINDS_BY_NAME[kind_name]
+    schema_columns = {}
+    for column in kind.columns:
+        checks = []
+        if column.kind == K.LIST:
+            checks.append(pa.Check.isin(policy.choices(column.list_name), name="F02", ignore_na=True))
+        if column.text_limit_key:
+            limit = policy.text_limits[column.text_limit_key]
+            checks.append(pa.Check.str_length(max_value=limit, name="F07", ignore_na=True))
+        if checks:
+            schema_columns[column.name] = pa.Column(object, checks=checks, nullable=True, required=False)
+    return pa.DataFrameSchema(schema_columns)
+
+
+def _schema_failures(batch: Batch, rule: str):
+    """(frame, row, column, value) for every cell the pandera schema rejects under this rule."""
+    for frame in batch.frames:
+        schema = _schema(frame.kind.name, batch.policy)
+        if not schema.columns:
+            continue
+        subset = frame.df[[name for name in schema.columns if name in frame.df.columns]]
+        try:
+            schema.validate(subset, lazy=True)
+        except pa.errors.SchemaErrors as errors:
+            cases = errors.failure_cases
+            cases = cases[(cases["check"] == rule) & cases["index"].notna()]
+            for column, index, value in zip(cases["column"], cases["index"], cases["failure_case"], strict=True):
+                yield frame, int(frame.df["_row"].iat[int(index)]), column, value
+
+
+@check("F02")
+def outside_list(batch: Batch):
+    policy = batch.policy
+    for frame, row, column, value in _schema_failures(batch, "F02"):
+        list_name = frame.kind.column(column).list_name
+        choices = policy.choices(list_name)
+        shown = "、".join(choices) if len(choices) <= 12 else "、".join(choices[:12]) + "等"
+        yield frame.finding(
+            "F02",
+            f"{frame.title(column)}“{value}”不在规定范围内，应为：{shown}",
+            row,
+            column,
+            value=str(value),
+            expected="、".join(choices),
+        )
+    yield from _parse_findings(batch, "F02")  # 是/否 cells that read as neither
+    for frame in batch.frames_of(K.INVESTMENT):
+        valid_categories = policy.investment_categories
+        for row, category, sub in zip(frame.df["_row"], frame.df["投资类别"], frame.df["子类"], strict=True):
+            if category in valid_categories and sub and sub in policy.choices("子类"):
+                if sub not in valid_categories[category]:
+                    allowed = "、".join(valid_categories[category])
+                    yield frame.finding(
+                        "F02",
+                        f"子类“{sub}”不属于投资类别“{category}”，{category}的子类为：{allowed}",
+                        row,
+                        "子类",
+                        value=sub,
+                        expected=allowed,
+                    )
+
+
+@check("F07")
+def text_too_long(batch: Batch):
+    for frame, row, column, value in _schema_failures(batch, "F07"):
+        limit = batch.policy.text_limits[frame.kind.column(column).text_limit_key]
+        yield frame.finding(
+            "F07",
+            f"{frame.title(column)} 有 {len(str(value))} 字，超过 {limit} 字的上限",
+            row,
+            column,
+            value=str(value),
+            expected=f"不超过{limit}字",
+        )
+
+
+@check("F08")
+def place_not_in_shanxi(batch: Batch):
+    policy = batch.policy
+    zone_suffixes = ("开发区", "园区", "示范区", "风景名胜区")
+    for frame in batch.frames_of(K.SUMMARY):
+        for row, city_name, county in zip(frame.df["_row"], frame.df["所在市"], frame.df["所在县"], strict=True):
+            city = policy.city_by_name.get(V.normalise_key(city_name)) if city_name else None
+            if city_name and city is None:
+                renamed = next((c.name for c in policy.cities if c.name.rstrip("市") == city_name), None)
+                hint = f"，应写全称“{renamed}”" if renamed else "，应为山西省11个地级市之一"
+                yield frame.finding(
+                    "F08", f"所在市“{city_name}”不是山西省的地级市{hint}", row, "所在市", value=city_name
+                )
+                continue
+            if not county or city is None:
+                continue
+            county_key = V.normalise_key(county)
+            if county_key in city.counties or county_key in city.zones or county_key.endswith(zone_suffixes):
+                continue
+            if county_key in city.former:
+                hint = f"，该县（区）已更名为“{city.former[county_key]}”"
+            else:
+                owner = next((c.name for c in policy.cities if county_key in c.counties), None)
+                hint = f"，它属于{owner}" if owner else ""
+            yield frame.finding(
+                "F08",
+                f"所在县“{county}”不是{city.name}的县级行政区{hint}",
+                row,
+                "所在县",
+                value=county,
+                expected="、".join(city.counties),
+            )
+
+
+def blank_or_zero(series: pd.Series) -> pd.Series:
+    """Money that is blank (read as 0) or 0; unknown (NA) is neither."""
+    return series.fillna(-1).eq(0)

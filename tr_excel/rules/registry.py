@@ -1,0 +1,132 @@
+"""The rule registry: every rule's id, severity, title and source, and the check function behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from tr_excel.findings import ERROR, INFO, WARNING, Finding
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of rules.md: the public id, severity and wording, and where it comes from."""
+
+    id: str
+    severity: str
+    title: str
+    source: str
+    scope: str  # reader (found while reading), value (one cell), project, batch (across files)
+
+
+def _rules(rows: str) -> dict[str, Rule]:
+    rules = {}
+    for line in rows.strip().splitlines():
+        rule_id, severity, scope, source, title = (part.strip() for part in line.split("|"))
+        rules[rule_id] = Rule(rule_id, {"E": ERROR, "W": WARNING, "I": INFO}[severity], title, source, scope)
+    return rules
+
+
+# id | severity | scope | source | title. Ids are public interface: never renumber or reuse one.
+RULES: dict[str, Rule] = _rules(
+    """
+S01 | E | reader | — | 文件无法作为工作簿读取（损坏、加密、为空、不是电子表格或超过大小上限）
+S02 | E | reader | P-A2 | 缺少必需的工作表（汇总表、承诺书或申报主体）
+S03 | E | reader | P-A2, P-A3 | 工作表缺少规定的列
+S04 | I | reader | — | 工作表有多余的列（已忽略）
+S05 | E | value | — | 公式没有计算结果，数值未知（不按0处理）
+S06 | E | value | P-A3 | 汇总表合计行与其上各项目行之和不符
+S07 | I | reader | — | 工作表按表头识别，名称与规定名称不同
+S08 | E | reader | — | 同一工作簿中有两个可见的同类工作表
+F01 | E | value | P-A2, P-A3 | 必填项为空
+F02 | E | value | P-A3 填表说明 1–5, P-A2 (一)4 | 取值不在规定范围内
+F03 | E | value | P-A3 | 金额、百分比或人数不是非负数字
+F04 | E | value | P-A3 | 年月或日期无法识别，起止年月缺少结束或结束早于开始，时间节点格式不对
+F05 | E | value | P-A3 | 项目联系人及手机中没有有效的11位手机号码
+F06 | E | value | — | 统一社会信用代码无效（GB 32100-2015）
+F07 | W | value | P-A2 表三 | 智能制造环节文字超过字数上限
+F08 | E | value | C, P | 所在市不是山西省的市，或所在县不是该市的县级行政区
+F09 | E | value | — | 发票号码不是8位或20位数字（或已被 Excel 截断）
+F10 | W | value | P-A3 | 就业人数或核心生产环节数量不是整数
+F11 | W | value | — | 年月以数字 YYYY.1 填写，可能是 YYYY.10
+R01 | E | project | P-A3 填表说明 3 | 申报方向不属于所填申报专项
+R02 | E | project | P-A3 填表说明 5 | 所属行业不属于所填行业分类
+R03 | E | project | P-A2 (一)4 | 支持方式与申报专项不符
+R04 | E | project | P-A3 填表说明 6 | 申报方向要求填写的投资为空或为0
+R05 | E | project | P-1 (二)2 | 总投资低于3000万元
+R06 | E | project | — | 固定资产投资、设备投资或其他投资大于总投资
+R07 | E | project | P-A2 (三)2 | 自筹资金与银行贷款之和不等于总投资
+R08 | E | project | — | 已完成投资大于总投资
+R09 | E | project | P-1 (二)2 | 在建项目已完成投资低于总投资的70%
+R10 | E | project | P-1 (二)2 | 完工项目的完工时间早于2022年1月
+R11 | W | project | P-1 (二)2 | 项目是否完工与完工时间矛盾
+R12 | W | project | — | 起止年月的结束年月与完工时间不一致
+R13 | E | project | — | 申请专项资金为0或大于总投资
+R14 | E | project | P-1 (一)1, (一)3 | 申报主体不符合条件（非独立法人、资产负债率超过85%、失信、发生较大及以上生产安全事故）
+R15 | E | project | P-1 (二)5 | 项目已获得其他省级财政资金支持
+R16 | E | project | P-A1 五, 六 | 申报方向的前提条件不满足（DCMM与首席数据官，或两化融合证书）
+R17 | E | batch | P-A2 (一)1 | 同一项目在本批次中重复申报
+R18 | W | project | C 一 | 项目所在县（市）与审核单位不符
+R19 | E | project | P-A1 二, 三, 四, 五, 八 | 只奖励完工项目的方向填报了未完工项目
+R20 | W | project | P-A2 (三) 承诺 3 | 在建项目的完工时间晚于省截止日期后24个月
+R21 | E | project | P-A2 三 (四)1 | 支持方式为贴息但汇总表没有银行贷款
+R22 | E | project | — | 承诺书当年完成固定资产投资大于已完成投资
+X01 | E | project | P-A2 (三) | 汇总表与承诺书的项目不对应
+X02 | E | project | P-A2 (三) 备注1–3 | 承诺书与汇总表数据不一致
+X03 | E | project | P-A2 (三) | 营业收入增量不等于两年营业收入之差
+X04 | E | project | P-1 (一) | 项目的申报企业不在申报主体表中
+X05 | E | project | P-A2 (三)3 | 投资明细已完成投资额合计与已完成投资不符
+X06 | E | project | P-A2 (三)1, 表二 | 投资明细概算投资额合计与总投资（或方向要求的投资）不符
+X07 | E | project | P-A2 表二 | 有已完成投资额的明细缺少发票编号或开票日期
+X08 | E | project | P-A2 表二 | 未完成投资额不等于概算投资额减已完成投资额
+X09 | E | batch | P-A2 (三)3 | 同一发票号码出现在不同项目中
+X10 | E | project | P 三 | 开票日期晚于省截止日期
+X11 | W | project | — | 开票日期早于项目开始年月
+X12 | E | project | — | 明细、计划、环节或核查表中的项目不在汇总表中
+X13 | E | project | P-A2 (二)3 | 在建项目没有建设计划
+X14 | E | project | P-A2 表一 | 建设计划累计完成投资额不合理
+X15 | E | project | P-A1 二 | 智能化升级项目的智能制造环节不足
+X16 | E | project | P-A1 二 | 是否核心生产环节填写错误
+X17 | I | project | P-A1 二 | 典型场景不在通知列出的场景中
+X18 | E | project | P-A2 (三) | 承诺书核心生产环节数量与智能制造环节表不符
+X19 | W | project | P-A2 (四) | 现场核查核定数与申报数不符
+X20 | E | project | P-A2 (四) | 现场核查结论为不相符、不符合或发生安全事故
+X21 | I | batch | P-A2 表二 | 同一项目的多条明细使用同一发票号码
+X22 | W | batch | — | 同一统一社会信用代码对应不同企业名称（或反之）
+X23 | W | project | P-A2 表二 | 未完成投资缺少承诺完成时间或晚于完工时间
+"""
+)
+
+# Check functions by rule id; a rule module registers its function with @check("R05").
+CHECKS: dict[str, Callable[..., Iterable[Finding]]] = {}
+
+
+def check(rule_id: str):
+    """Register the function that checks one rule."""
+    if rule_id not in RULES:
+        raise KeyError(f"unknown rule {rule_id}")
+
+    def register(function):
+        if rule_id in CHECKS:
+            raise KeyError(f"rule {rule_id} registered twice")
+        CHECKS[rule_id] = function
+        return function
+
+    return register
+
+
+def make_finding(rule_id: str, message: str, **where) -> Finding:
+    """A finding of a registered rule, with the rule's own severity."""
+    return Finding(
+        rule=rule_id,
+        severity=RULES[rule_id].severity,
+        file=where.pop("file"),
+        sheet=where.pop("sheet", None),
+        row=where.pop("row", None),
+        column=where.pop("column", None),
+        cell=where.pop("cell", None),
+        enterprise=where.pop("enterprise", None),
+        project=where.pop("project", None),
+        message=message,
+        **where,
+    )
