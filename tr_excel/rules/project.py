@@ -38,6 +38,13 @@ def add_months(month: Month, count: int) -> Month:
     return Month(index // 12, index % 12 + 1)
 
 
+def direction_of(policy, special, name):
+    """The row's Direction when it is valid and belongs to the row's 专项; else None (F02 or R01 says why),
+    so that the rules that depend on the direction do not report the same mistake again."""
+    direction = policy.direction_by_name.get(name)
+    return direction if direction is not None and direction.special == special else None
+
+
 def _rows(frame, *names):
     """(row, values…) for every data row of a frame."""
     return zip(frame.df["_row"], *(frame.df[name] for name in names), strict=True)
@@ -99,10 +106,9 @@ def support_not_allowed(batch: Batch):
 
 @check("R04")
 def basis_investment_missing(batch: Batch):
-    directions = batch.policy.direction_by_name
     for frame in batch.frames_of(K.SUMMARY):
-        for position, (row, name) in enumerate(_rows(frame, "申报方向")):
-            direction = directions.get(name)
+        for position, (row, special, name) in enumerate(_rows(frame, "申报专项", "申报方向")):
+            direction = direction_of(batch.policy, special, name)
             if direction is None or direction.basis not in frame.df.attrs["columns_present"]:
                 continue
             if blank_or_zero(frame.df[direction.basis].iloc[[position]]).iat[0]:
@@ -121,8 +127,8 @@ def total_below_minimum(batch: Batch):
     policy = batch.policy
     minimum = int(policy.min_total_investment * MONEY_SCALE)
     for frame in batch.frames_of(K.SUMMARY):
-        for row, name, total in _rows(frame, "申报方向", TOTAL):
-            direction = policy.direction_by_name.get(name)
+        for row, special, name, total in _rows(frame, "申报专项", "申报方向", TOTAL):
+            direction = direction_of(policy, special, name)
             if direction and direction.min_total and not pd.isna(total) and total < minimum:
                 yield frame.finding(
                     "R05",
@@ -340,8 +346,8 @@ def prerequisite_unmet(batch: Batch):
         if entities is None:
             continue
         by_enterprise = entities.df.drop_duplicates("_ekey").set_index("_ekey")
-        for row, ekey, name in _rows(frame, "_ekey", "申报方向"):
-            direction = policy.direction_by_name.get(name)
+        for row, ekey, special, name in _rows(frame, "_ekey", "申报专项", "申报方向"):
+            direction = direction_of(policy, special, name)
             if direction is None or not direction.prerequisite or ekey not in by_enterprise.index:
                 continue
             entity = by_enterprise.loc[ekey]
@@ -415,10 +421,9 @@ def place_differs_from_unit(batch: Batch):
 
 @check("R19")
 def unfinished_in_finished_only_direction(batch: Batch):
-    directions = batch.policy.direction_by_name
     for frame in batch.frames_of(K.SUMMARY):
-        for row, name, finished in _rows(frame, "申报方向", FINISHED):
-            direction = directions.get(name)
+        for row, special, name, finished in _rows(frame, "申报专项", "申报方向", FINISHED):
+            direction = direction_of(batch.policy, special, name)
             if direction and direction.finished_only and finished is False:
                 yield frame.finding(
                     "R19",
