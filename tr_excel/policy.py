@@ -92,6 +92,7 @@ class Policy:
     links: tuple[Link, ...]
     province_contacts: tuple[dict, ...]
     limits: dict[str, int] = field(default_factory=dict)
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # list name → other spelling → value
 
     @cached_property
     def direction_by_name(self) -> dict[str, Direction]:
@@ -273,4 +274,5 @@ def _build(path: Path, data: dict) -> Policy:
         ),
         province_contacts=contacts,
         limits={key: int(value) for key, value in data.get("limits", {}).items()},
+        aliases={name: dict(spellings) for name, spellings in data.get("aliases", {}).items()},
     )

@@ -98,7 +98,7 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
             )
             continue
         raw = table.cells[name]
-        data[name] = _parse(column, raw, table, parse_errors)
+        data[name] = _parse(column, raw, table, parse_errors, policy)
     for row, name in table.formula_cells:
         position = frame.row_index.get(row)
         if position is None:
@@ -137,7 +137,7 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     return frame
 
 
-def _parse(column: K.Column, raw: list, table: Table, errors: list) -> list:
+def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Policy) -> list:
     rows = table.rows
     name = column.name
     if column.kind in (K.MONEY, K.SIGNED_MONEY):
@@ -172,5 +172,7 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list) -> list:
             out.append(tuple(numbers))
         return out
     if column.kind == K.LIST:
-        return [V.normalise_choice(V.text_value(v)) if not V.is_blank(v) else None for v in raw]
+        aliases = policy.aliases.get(column.list_name, {})
+        choices = [V.normalise_choice(V.text_value(v)) if not V.is_blank(v) else None for v in raw]
+        return [aliases.get(choice, choice) for choice in choices]
     return [V.text_value(v) for v in raw]
