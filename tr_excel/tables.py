@@ -147,8 +147,11 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
             if reason:
                 errors.append(("F03", row, name, reason, raw_value))
                 out.append(pd.NA)
+            elif value is None:
+                # A blank required amount is F01's finding; unknown, not 0, to the rules that need it.
+                out.append(pd.NA if column.required else 0)
             else:
-                out.append(0 if value is None else value)
+                out.append(value)
         return out
     if column.kind in _PARSERS:
         parser, rule = _PARSERS[column.kind]

@@ -130,3 +130,43 @@ def make_finding(rule_id: str, message: str, **where) -> Finding:
         message=message,
         **where,
     )
+
+
+# What we chose where rules.md, workbook.md or the notices leave room; docs/rules.md prints these.
+GENERAL_DECISIONS: tuple[str, ...] = (
+    "Money is held as an exact integer count of 0.0001 万元 (one yuan); a number cell with more decimals "
+    "(a formula's float noise) is rounded half-even to 4 decimals, text with more than 4 significant decimals "
+    "is an F03.",
+    "A blank money cell is 0 except in a required column, where F01 reports it and the rules that need the "
+    "figure skip it, so one mistake is reported once.",
+    "A 申报方向 that is valid but belongs to another 专项 gives R01 only: the rules that depend on the direction "
+    "(R04, R05, R16, R19) skip that row.",
+    "Vertically merged cells in the key and category columns (企业名称, 项目名称, 投资类别, 子类) are read as "
+    "filling every row of the merge, as hand-made sheets mean them; amount columns are never filled down.",
+    "Reading stops at a row whose first cell starts with 填表说明/说明/注/备注; in 汇总表 a row with text only "
+    "in the 序号 column is a note line.",
+    "A header naming a year other than the policy's data year (or the year before, for 营业收入) does not "
+    "match its column, so a sheet made for another year's notice shows S03.",
+    "The notice and the spec agree on every threshold and list checked (3000 万元, 70%, 85%, 2022-01, "
+    "2024-10-31, 2024-10-21, the lists of 附件3 填表说明, 表三 text limits); where the notice's OCR text "
+    "garbles a name (链主 wording, 一 for —, 附件4 numbering) the spec's reading is used.",
+)
+
+DECISIONS: dict[str, str] = {
+    "F02": "DCMM认证等级 also accepts 1–5 and 1级–5级 (policy aliases). 是/否 cells that read as neither are "
+    "F02 too. 子类 outside its 投资类别 is F02 at the 子类 cell.",
+    "F04": "Month forms accepted: Excel dates, 2024年6月, 2024.06, 2024.6, 2024-06, 2024/6, 202406, 2024-06-30, "
+    "2024年6月30日, 20240630; an integer 20000–80000 is an unformatted Excel date serial (1900 system). "
+    "起止年月 with 至今 has no end month (F04).",
+    "F08": "A former county name (e.g. 大同县) is rejected with the new name in the message; a 所在县 ending in "
+    "开发区/园区/示范区/风景名胜区 is accepted.",
+    "F11": "Only a number cell ending in .1 is flagged (2024.1 may have been 2024.10); text 2024.1 is January.",
+    "R11": "A month-only 完工时间 is after the deadline when its month is after October 2024; a full date is "
+    "compared by day.",
+    "R14": "资产负债率 number cells of magnitude ≤ 1 are fractions (0.625 = 62.5%), as Excel stores a %-formatted "
+    "cell; so a clerk's bare 1 reads as 100%.",
+    "R16": "A 两化融合 certificate valid to a month is valid to the end of that month. A blank DCMM level or "
+    "首席数据官 counts as unmet.",
+    "R18": "A county unit matches when 所在县 or 所在开发区 contains its division name (or the reverse); "
+    "阳泉's 城区/矿区/郊区 are recognised only after their city's name.",
+}
