@@ -1,0 +1,156 @@
+"""The 附件3 申报汇总表 layout: title, 审核单位 line, two-level header, notes and print set-up."""
+
+from __future__ import annotations
+
+import math
+
+from tr_excel.columns import COUNT, MONEY, SIGNED_MONEY, SUMMARY
+
+TITLE = "山西省技术改造专项资金项目申报汇总表"
+UNIT_LABEL = "审核单位（公章）："
+MONEY_UNIT = "单位：万元"
+HEADER_ROWS = 4  # title, 审核单位 line, two header rows: data starts on the fifth row
+UNIT_SPAN = 8  # columns the 审核单位 line is merged over: room for the name and the seal beside it
+MONEY_UNIT_SPAN = 3
+
+# Excel width units (about one Latin character; a Chinese character takes about two). The sheet is
+# printed one A3 page wide, so the sum decides the print scale: these keep 10-point text readable.
+SUMMARY_COLUMN_WIDTHS: dict[str, float] = {
+    "序号": 5,
+    "所在市": 7,
+    "所在县": 8,
+    "所在开发区": 9,
+    "企业名称": 15,
+    "项目名称": 16,
+    "企业性质": 7,
+    "是否为省级重点产业链链主、链核企业（是/否）": 9,
+    "申报专项": 10,
+    "申报方向": 12,
+    "行业分类": 8,
+    "所属行业": 8,
+    "主要内容": 20,
+    "起止年月": 10,
+    "总投资": 9,
+    "固定资产投资": 9,
+    "设备投资（含软硬件投资）": 9,
+    "其他投资": 9,
+    "自筹资金": 9,
+    "银行贷款": 9,
+    "申请专项资金": 9,
+    "已完成投资（按照发票金额核定）": 11,
+    "项目是否完工（是/否）": 8,
+    "完工时间": 8,
+    "销售收入": 9,
+    "利润": 9,
+    "新增税收": 9,
+    "就业人数": 6,
+    "项目亮点": 20,
+    "项目联系人及手机": 12,
+}
+
+# 附件3 填表说明, as the notice prints them (full-width punctuation, 申报方向 with the notice's "—").
+NOTE_HEADING = "填表说明："
+NOTE_LINES = (
+    "1.企业性质填写央企、省属国企、地方国企、民营企业、其他。",
+    "2.申报专项：填写核心竞争力提升专项、数字化智能化改造专项、绿色低碳转型专项、技术创新牵引专项之一，不得多头申报。",
+    "3.申报方向：核心竞争力提升专项填写产业基础核心支撑；数字化智能化改造专项填写智能化升级、"
+    "制造业数字化转型供给提升—数字技术创新、制造业数字化转型供给提升—开源体系建设、"
+    "制造业数字化转型改造—数字化融合应用、制造业数字化转型改造—数字化改造之一；"
+    "绿色低碳转型专项填写绿色低碳转型、生产线节能降碳改造之一；技术创新牵引专项填写中试项目。不得多头申报。",
+    "4.行业分类填写传统优势产业、战略性新兴产业。",
+    "5.所属行业：传统优势产业填写钢铁、有色、建材、焦化、化工、传统装备制造、食品、轻工、纺织其中一项；"
+    "战略性新兴产业填写高端装备制造、新材料、废弃资源综合利用、现代煤化工、电子信息、新能源汽车、现代医药、"
+    "软件和信息技术服务业、通信业、互联网和相关服务业其中一项。",
+    "6.核心竞争力提升专项产业基础核心支撑方向、绿色低碳转型专项绿色低碳转型方向、生产线节能降碳改造方向项目"
+    "须填写固定资产投资。数字化智能化改造专项智能化升级方向项目须填写设备投资（含软硬件投资）。"
+    "其他项目须填写其他投资。",
+    "7.项目亮点中，填写项目实施可实现企业、行业示范带动意义，包括：描述产品国内领先和填补空白情况，"
+    "关键核心技术及创新成果产业化情况，采用先进生产工艺及设备等情况，生产效率、质量水平、数字化智能化水平等"
+    "提升情况。绿色低碳转型项目量化描述节能降碳、环保效益，如余热发电量、瓦斯发电量、资源综合利用量等。",
+)
+
+_BODY_FONT = "宋体"
+_POINTS_PER_LINE = 14  # 10-point 宋体 with leading
+
+
+def formats(workbook) -> dict:
+    """The cell formats of the 汇总表, shared by every writer (xlsxwriter merges identical formats)."""
+    body = {"font_name": _BODY_FONT, "font_size": 10, "valign": "vcenter"}
+    cell = {**body, "border": 1}
+    return {
+        "title": workbook.add_format(
+            {"font_name": "黑体", "font_size": 18, "bold": True, "align": "center", "valign": "vcenter"}
+        ),
+        "unit": workbook.add_format({**body, "font_size": 11, "align": "left"}),
+        "unit_right": workbook.add_format({**body, "font_size": 11, "align": "right"}),
+        "header": workbook.add_format({**cell, "bold": True, "text_wrap": True, "align": "center"}),
+        # Text format so that Excel keeps what is typed: "2024.10" stays a month, "1-3" stays page numbers
+        # instead of turning into 2024.1 or a date, a 20-digit invoice number keeps its digits.
+        "text": workbook.add_format({**cell, "text_wrap": True, "num_format": "@"}),
+        "money": workbook.add_format({**cell, "num_format": "0.00"}),
+        "count": workbook.add_format({**cell, "num_format": "0", "align": "center"}),
+        "note": workbook.add_format({**body, "text_wrap": True, "valign": "top"}),
+    }
+
+
+def cell_format(styles: dict, kind: str):
+    """The 汇总表 data-cell format for a column kind."""
+    if kind in (MONEY, SIGNED_MONEY):
+        return styles["money"]
+    if kind == COUNT:
+        return styles["count"]
+    return styles["text"]
+
+
+def write_summary_header(workbook, worksheet, policy, unit: str) -> int:
+    """Rows 1–4 of 附件3, column widths, frozen header and A3 print set-up; returns the first data row (0-based)."""
+    styles = formats(workbook)
+    columns = SUMMARY.columns
+    last = len(columns) - 1
+    for index, column in enumerate(columns):
+        worksheet.set_column(index, index, SUMMARY_COLUMN_WIDTHS[column.name])
+    worksheet.set_row(0, 36)
+    worksheet.set_row(1, 24)
+    worksheet.set_row(2, 30)
+    worksheet.set_row(3, 66)  # with row 3, room for the longest header wrapped in its narrow column
+    worksheet.merge_range(0, 0, 0, last, TITLE, styles["title"])
+    worksheet.merge_range(1, 0, 1, UNIT_SPAN - 1, f"{UNIT_LABEL}{unit}", styles["unit"])
+    worksheet.merge_range(1, last - MONEY_UNIT_SPAN + 1, 1, last, MONEY_UNIT, styles["unit_right"])
+    index = 0
+    while index < len(columns):
+        group = columns[index].group
+        if not group:
+            worksheet.merge_range(2, index, 3, index, columns[index].title(policy.data_year), styles["header"])
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(columns) and columns[end + 1].group == group:
+            end += 1
+        worksheet.merge_range(2, index, 2, end, group, styles["header"])
+        for leaf in range(index, end + 1):
+            worksheet.write_string(3, leaf, columns[leaf].title(policy.data_year), styles["header"])
+        index = end + 1
+    worksheet.freeze_panes(HEADER_ROWS, 0)
+    worksheet.set_paper(8)  # A3
+    worksheet.set_landscape()
+    worksheet.fit_to_pages(1, 0)
+    worksheet.repeat_rows(0, HEADER_ROWS - 1)
+    worksheet.center_horizontally()
+    # A wide top and left margin: the 公章 is stamped over the 审核单位 line.
+    worksheet.set_margins(left=0.6, right=0.4, top=0.8, bottom=0.6)
+    worksheet.set_footer("&C第 &P 页，共 &N 页")
+    return HEADER_ROWS
+
+
+def write_notes(worksheet, first_row: int, formats: dict) -> int:
+    """附件3 填表说明 below the table, text in column A (merged across the table); returns the next row."""
+    last = len(SUMMARY.columns) - 1
+    # Excel does not grow a merged cell to fit wrapped text, so each row is given the height its text needs.
+    line_width = sum(SUMMARY_COLUMN_WIDTHS.values())
+    row = first_row
+    for text in (NOTE_HEADING, *NOTE_LINES):
+        lines = math.ceil(sum(1 if ch.isascii() else 2 for ch in text) / line_width)
+        worksheet.merge_range(row, 0, row, last, text, formats["note"])
+        worksheet.set_row(row, lines * _POINTS_PER_LINE + 4)
+        row += 1
+    return row
