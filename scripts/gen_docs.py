@@ -35,7 +35,7 @@ def render() -> str:
     for text in GENERAL_DECISIONS:
         lines.append(f"- {text}")
     lines.append("")
-    for rule_id, text in DECISIONS.items():
+    for rule_id, text in sorted(DECISIONS.items()):
         lines.append(f"- **{rule_id}** — {text}")
     return "\n".join(lines) + "\n"
 

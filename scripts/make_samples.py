@@ -76,12 +76,16 @@ def _plant_mistakes(name: str, submission: Submission, policy) -> None:
         summary[1]["项目联系人及手机"] = "李明 0350-3021234"  # a landline, no mobile: F05
         items[0]["已完成投资额（按照发票金额核定）"] = round(items[0]["已完成投资额（按照发票金额核定）"] - 12.5, 2)
         items[0]["未完成投资额"] = 12.5  # invoices now 12.50 short of 已完成投资: X05
+        items[0]["承诺完成时间（开票时间）"] = summary[0]["完工时间"]
     if name == "原平市":
         summary[2]["申请专项资金"] = "待定"  # words in a money cell: F03
         submission.rows["申报主体"][1]["统一社会信用代码"] = "91140981MA0K3XYZ1Q"  # wrong check character: F06
     if name == "繁峙县":
-        summary[1]["完工时间"] = 2024.1  # typed 2024.10, Excel kept 2024.1: F11
-        summary[1]["起止年月"] = summary[1]["起止年月"].split("-")[0] + "-2024.01"
+        # The clerk typed 2024.10 everywhere; in the number cell Excel kept 2024.1 (F11), so the text
+        # cells that still say October now disagree with it (R12, X02).
+        summary[1]["完工时间"] = 2024.1
+        summary[1]["起止年月"] = summary[1]["起止年月"].split("-")[0] + "-2024.10"
+        submission.rows["承诺书"][1]["项目完工时间"] = "2024年10月"
     if name == "五台县":
         summary[1]["申报方向"] = "绿色低碳转型"  # not a direction of 数字化智能化改造专项: R01
     if name == "忻州经济开发区":

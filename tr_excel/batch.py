@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
-from tr_excel.columns import SUMMARY, SheetKind
+from tr_excel import values as V
+from tr_excel.columns import MONEY, SIGNED_MONEY, SUMMARY, SheetKind
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook
 from tr_excel.tables import Frame
@@ -20,6 +23,7 @@ class Batch:
     policy: Policy
     books: list[Workbook]
     frames: list[Frame] = field(default_factory=list)
+    _stacks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def frames_of(self, kind: SheetKind) -> list[Frame]:
         return [frame for frame in self.frames if frame.kind is kind]
@@ -33,12 +37,113 @@ class Batch:
 
     def partner(self, frame: Frame, kind: SheetKind = SUMMARY) -> pd.DataFrame:
         """For each row of frame, the first row of the same project in another sheet of its file
-        (columns of that sheet, NA where there is none), aligned with frame.df."""
+        (columns of that sheet, NA where there is none), aligned with frame.df. A row whose enterprise or
+        project is blank has no partner (F01 reports it)."""
         other = self.frame(frame.book, kind)
         if other is None:
             return pd.DataFrame(index=frame.df.index, columns=["_row"], dtype=object)
-        first = other.df.drop_duplicates(["_ekey", "_pkey"]).set_index(["_ekey", "_pkey"])
+        keyed = other.df[(other.df["_ekey"] != "") & (other.df["_pkey"] != "")]
+        first = keyed.drop_duplicates(["_ekey", "_pkey"]).set_index(["_ekey", "_pkey"])
         keys = pd.MultiIndex.from_arrays([frame.df["_ekey"], frame.df["_pkey"]])
         joined = first.reindex(keys)
         joined.index = frame.df.index
         return joined
+
+    def stack(
+        self,
+        kind: SheetKind,
+        columns: Iterable[str] = (),
+        *,
+        unread_of: Iterable[str] = (),
+        blank_of: Iterable[str] = (),
+        summary_inputs: bool = False,
+    ) -> tuple[list[Frame], pd.DataFrame]:
+        """Every frame of a kind, and their rows in one DataFrame so that a rule runs once over the batch.
+
+        The DataFrame has _frame (position in the returned frames), _book (the workbook's index), _row and the
+        keys; the columns asked for, as Stacked.readable gives them; "<name>:unread" and "<name>:blank" for
+        the columns named in unread_of and blank_of. Summary inputs are left out unless summary_inputs.
+        """
+        frames = [f for f in self.frames_of(kind) if summary_inputs or not f.book.is_summary_input]
+        key = (kind.name, tuple(id(frame) for frame in frames))
+        if key not in self._stacks:
+            self._stacks[key] = Stacked(kind, frames)
+        stacked = self._stacks[key]
+        return frames, stacked.select(columns, unread_of, blank_of)
+
+
+KEY_COLUMNS = ["_frame", "_book", "_row", "_enterprise", "_ekey", "_project", "_pkey"]
+
+
+class Stacked:
+    """The frames of one kind concatenated once, with what tells the rules which cells they may read."""
+
+    def __init__(self, kind: SheetKind, frames: list[Frame]):
+        self.kind = kind
+        self.frames = frames
+        lengths = [len(frame.df) for frame in frames]
+        names = [column.name for column in kind.columns]
+        if frames:
+            data = pd.concat([frame.df for frame in frames], ignore_index=True)
+        else:
+            data = pd.DataFrame({name: pd.Series(dtype=object) for name in KEY_COLUMNS[2:] + names})
+            data["_row"] = data["_row"].astype(int)
+        data.insert(0, "_book", np.repeat([frame.book.index for frame in frames], lengths).astype(int))
+        data.insert(0, "_frame", np.repeat(np.arange(len(frames)), lengths).astype(int))
+        # pandas deep-copies attrs into the result of every operation; the rules need none.
+        data.attrs = {}
+        self.data = data
+        self._cells = pd.MultiIndex.from_arrays([data["_frame"], data["_row"]])
+        self._unread: dict[str, set[tuple[int, int]]] = {}  # column → (frame position, row) not to be read
+        self._memo: dict[tuple[str, str], pd.Series] = {}
+        for position, frame in enumerate(frames):
+            for row, name in frame.bad:
+                self._unread.setdefault(name, set()).add((position, row))
+
+    def unread(self, name: str) -> pd.Series:
+        """True where the rules do not read the column's cell: the sheet lacks the column (S03), or the cell has
+        an F error or S05. A warned value (F10 not whole, F11 read as January) is read, as its message says."""
+        if ("unread", name) not in self._memo:
+            lacking = [position for position, frame in enumerate(self.frames) if name not in frame.table.cells]
+            mask = self.data["_frame"].isin(lacking)
+            if name in self._unread:
+                mask |= self._cells.isin(self._unread[name])
+            self._memo["unread", name] = mask
+        return self._memo["unread", name]
+
+    def blank(self, name: str) -> pd.Series:
+        """True where the column's cell was left blank in the sheet (False where the sheet lacks the column)."""
+        if ("blank", name) not in self._memo:
+            cells: list[bool] = []
+            for frame in self.frames:
+                raw = frame.table.cells.get(name)
+                cells.extend([V.is_blank(value) for value in raw] if raw is not None else [False] * len(frame.df))
+            self._memo["blank", name] = pd.Series(cells, index=self.data.index, dtype=bool)
+        return self._memo["blank", name]
+
+    def readable(self, name: str) -> pd.Series:
+        """A column as the rules read it: NA (None outside money) where the cell is unread, and where a required
+        cell is blank (F01 reports it; reading the blank as 0 would report the same mistake again)."""
+        if ("readable", name) not in self._memo:
+            values = self.data[name]
+            column = self.kind.column(name)
+            unknown = self.unread(name)
+            if column.required:
+                unknown = unknown | self.blank(name)
+            if unknown.any():
+                if column.kind in (MONEY, SIGNED_MONEY):
+                    values = values.mask(unknown)
+                else:
+                    values = values.astype(object).where(~unknown, None)
+            self._memo["readable", name] = values
+        return self._memo["readable", name]
+
+    def select(self, columns: Iterable[str], unread_of: Iterable[str], blank_of: Iterable[str]) -> pd.DataFrame:
+        out = self.data[KEY_COLUMNS].copy()
+        for name in columns:
+            out[name] = self.readable(name)
+        for name in unread_of:
+            out[f"{name}:unread"] = self.unread(name)
+        for name in blank_of:
+            out[f"{name}:blank"] = self.blank(name)
+        return out

@@ -62,7 +62,7 @@ R10 | E | project | P-1 (二)2 | 完工项目的完工时间早于2022年1月
 R11 | W | project | P-1 (二)2 | 项目是否完工与完工时间矛盾
 R12 | W | project | — | 起止年月的结束年月与完工时间不一致
 R13 | E | project | — | 申请专项资金为0或大于总投资
-R14 | E | project | P-1 (一)1, (一)3 | 申报主体不符合条件（非独立法人、资产负债率超过85%、失信、发生较大及以上生产安全事故）
+R14 | E | project | P-1 (一)1, (一)3 | 申报主体不符合条件（非独立法人、资产负债率超过85%、失信、发生较大及以上事故）
 R15 | E | project | P-1 (二)5 | 项目已获得其他省级财政资金支持
 R16 | E | project | P-A1 五, 六 | 申报方向的前提条件不满足（DCMM与首席数据官，或两化融合证书）
 R17 | E | batch | P-A2 (一)1 | 同一项目在本批次中重复申报
@@ -160,13 +160,34 @@ DECISIONS: dict[str, str] = {
     "起止年月 with 至今 has no end month (F04).",
     "F08": "A former county name (e.g. 大同县) is rejected with the new name in the message; a 所在县 ending in "
     "开发区/园区/示范区/风景名胜区 is accepted.",
-    "F11": "Only a number cell ending in .1 is flagged (2024.1 may have been 2024.10); text 2024.1 is January.",
+    "F11": "Only a number cell ending in .1 is flagged (2024.1 may have been 2024.10); text 2024.1 is January. "
+    "F10 and F11 are warnings about a value that was read: the rules use it (January; the fractional count), "
+    "while a value with an F error or S05 is not read by any rule.",
     "R11": "A month-only 完工时间 is after the deadline when its month is after October 2024; a full date is "
     "compared by day.",
     "R14": "资产负债率 number cells of magnitude ≤ 1 are fractions (0.625 = 62.5%), as Excel stores a %-formatted "
     "cell; so a clerk's bare 1 reads as 100%.",
     "R16": "A 两化融合 certificate valid to a month is valid to the end of that month. A blank DCMM level or "
     "首席数据官 counts as unmet.",
+    "X01": "X01 and X12 skip a file whose partner sheet is missing (S02 reports it); X04 likewise without 申报主体. "
+    "X12 reports every orphan row at 项目名称.",
+    "X02": "The basis column compared is chosen by the 汇总表 direction (the 承诺书's own when the 汇总表 one is "
+    "invalid); a blank 承诺书 项目完工时间 against a filled 汇总表 is a difference; blank money equals 0.",
+    "X03": "For the three fixed-asset directions blank revenue cells are F01's; elsewhere a blank is 0.",
+    "X05": "A project with no line items gets X05/X06 only when the declared figure is > 0, saying either that "
+    "投资明细 has no rows for it or that the file has no 投资明细 sheet.",
+    "X06": "One finding per failing sum; the basis sum is skipped when the basis column is blank or 0 (R04) "
+    "and unknown when any item's 投资类别 is unreadable.",
+    "X08": "已完成投资额 above 概算投资额 is compared exactly (like R08) and replaces the remainder check on that row.",
+    "X09": "A project key found in two files is one project (R17 reports it): its shared invoices are not X09. "
+    "X21 is an invoice repeated within one project that no other project uses; otherwise X09 alone lists every "
+    "place. The same number twice in one cell counts once.",
+    "X14": "A fall counts when it is more than 0.01; the last node is the project's last row in sheet order.",
+    "X15": "Reported only when the project is short for certain: rows whose 环节 cannot be read count as if they "
+    "helped. X18 is skipped while any 环节 is unreadable.",
+    "X19": "Also compares 现场核查 项目总投资 with 总投资; a blank 核定 cell means not reviewed and is not compared.",
+    "X22": "One code under two names is reported at 企业名称 of each row; one name under two codes at "
+    "统一社会信用代码; codes failing F06 are ignored.",
     "R18": "A county unit matches when 所在县 or 所在开发区 contains its division name (or the reverse); "
     "阳泉's 城区/矿区/郊区 are recognised only after their city's name.",
 }
