@@ -69,6 +69,40 @@ def validate(paths: tuple[Path, ...], output_format: str, output: Path | None, p
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(path_type=Path),
+              help="输出文件夹（不存在时自动创建）。")
+@click.option("--unit", required=True, help="审核单位名称，写在汇总表第2行“审核单位（公章）：”之后。")
+@click.option("--policy", help="政策文件：内置年度（如 2024）或文件路径；默认最新年度。")
+@click.option("--include-errors", is_flag=True, help="有错误的项目也列入汇总表（默认退回，不列入）。")
+@click.option("--force", is_flag=True, help="输出文件夹不为空时覆盖其中的输出文件。")
+def consolidate(paths: tuple[Path, ...], outdir: Path, unit: str, policy: str | None, include_errors: bool,
+                force: bool) -> None:
+    """审核 PATHS 下的全部工作簿并汇总：写出汇总表、审核报告、findings.json 和退回各单位的审核意见。"""
+    from tr_excel.consolidate import OutdirRefused
+    from tr_excel.consolidate import consolidate as run
+    from tr_excel.engine import NoInput
+
+    if not unit.strip():
+        raise click.UsageError("--unit 不能为空：请写审核单位名称，如“忻州市工业和信息化局”")
+    try:
+        result = run(list(paths), outdir, unit.strip(), _policy(policy), include_errors=include_errors, force=force,
+                     progress=_progress())
+    except (NoInput, OutdirRefused, OSError) as error:
+        raise click.UsageError(str(error)) from error
+    for path in result.written:
+        click.echo(path.relative_to(outdir).as_posix())
+    report = result.report
+    summary = report.summary
+    click.echo(
+        f"已写入 {outdir}（{len(result.written)} 个文件）：汇总表 {len(result.selection.included)} 个项目，"
+        f"共 {len(result.selection.projects)} 个；错误 {summary['error']} 条，警告 {summary['warning']} 条",
+        err=True,
+    )
+    sys.exit(1 if report.has_errors else 0)
+
+
+@main.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def rules(output_format: str) -> None:
     """列出全部审核规则：编号、级别、说明、来源。"""

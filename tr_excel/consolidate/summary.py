@@ -1,0 +1,125 @@
+"""汇总表.xlsx: the 附件3 申报汇总表 of the selected projects, sorted, totalled and set up to print on A3 and stamp."""
+
+from __future__ import annotations
+
+import io
+import math
+from decimal import Decimal
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from tr_excel import layout
+from tr_excel import values as V
+from tr_excel.columns import COUNT, LIST, MONEY, MONTH, RANGE, SEQ, SIGNED_MONEY, SUMMARY, YESNO, Column
+from tr_excel.consolidate.projects import Project
+from tr_excel.policy import Policy
+
+SHEET = "汇总表"
+TOTAL_LABEL = "合计"
+# 附件3's 合计 sums the amounts: columns 15–22 (项目投资, 资金来源, 申请专项资金, 已完成投资) and 25–28
+# (投产后预期效益); 是否完工 and 完工时间 in between are not amounts.
+SUMMED_COLUMNS = frozenset(range(14, 22)) | frozenset(range(24, 28))
+# Every workbook written from input text: text that looks like a formula, number or URL stays text.
+WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+# 10-point 宋体 needs about 14 points a line; a row never shrinks below one comfortable line.
+LINE_POINTS = 14
+MIN_ROW_POINTS = 20
+
+
+def display_width(text: str) -> int:
+    """Width in Excel column units: a Chinese (or other wide) character takes two."""
+    return sum(1 if ord(char) < 0x1100 else 2 for char in text)
+
+
+def line_count(text: str, width: float) -> int:
+    """Lines a wrapped cell of this column width shows (one unit is lost to the cell's padding)."""
+    usable = max(1.0, width - 1)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in text.split("\n"))
+
+
+def _month(when) -> str:
+    return f"{when.year}.{when.month:02d}"
+
+
+def cell_value(project: Project, column: Column) -> str | float | int | None:
+    """A project's value for one 汇总表 column: typed and uniformly written where it was read, else as typed.
+
+    Money and counts are numbers (the 合计 sums them), months are written "2024.06" as text (a number 2024.10
+    would lose its 0), list values in the notice's wording ("—" in 申报方向). A value that could not be read
+    (only there with --include-errors) is written as the county's text.
+    """
+    raw = project.raw(column.name)
+    if V.is_blank(raw):
+        return None
+    typed = project.typed(column.name)
+    if typed is None:
+        return V.text_value(raw)
+    if column.kind in (MONEY, SIGNED_MONEY):
+        return float(Decimal(int(typed)).scaleb(-4))
+    if column.kind == COUNT:
+        return int(typed) if typed == typed.to_integral_value() else float(typed)
+    if column.kind == YESNO:
+        return "是" if typed else "否"
+    if column.kind == MONTH:
+        return _month(typed)
+    if column.kind == RANGE:
+        return f"{_month(typed[0])}-{_month(typed[1])}"
+    if column.kind == LIST:
+        return typed
+    return V.text_value(raw)
+
+
+def _total(projects: list[Project], column: Column) -> float:
+    if column.kind == COUNT:
+        counts = [project.typed(column.name) for project in projects]
+        return float(sum((count for count in counts if count is not None), Decimal(0)))
+    return float(Decimal(sum(project.money(column.name) for project in projects)).scaleb(-4))
+
+
+def summary_bytes(projects: list[Project], policy: Policy, unit: str) -> bytes:
+    """The 汇总表 workbook of these projects, in the order given, as .xlsx bytes."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    worksheet = workbook.add_worksheet(SHEET)
+    first = layout.write_summary_header(workbook, worksheet, policy, unit)
+    styles = layout.formats(workbook)
+    columns = SUMMARY.columns
+    widths = [layout.SUMMARY_COLUMN_WIDTHS[column.name] for column in columns]
+    for offset, project in enumerate(projects):
+        row = first + offset
+        lines = 1
+        for index, column in enumerate(columns):
+            style = styles["count"] if column.kind == SEQ else layout.cell_format(styles, column.kind)
+            value = offset + 1 if column.kind == SEQ else cell_value(project, column)
+            if value is None:
+                worksheet.write_blank(row, index, None, style)
+            elif isinstance(value, str):
+                worksheet.write_string(row, index, value, styles["text"])
+                lines = max(lines, line_count(value, widths[index]))
+            else:
+                worksheet.write_number(row, index, value, style)
+        # Excel and LibreOffice do not grow a row for wrapped text written by a program: size it here.
+        worksheet.set_row(row, max(MIN_ROW_POINTS, lines * LINE_POINTS + 6))
+    total_row = first + len(projects)
+    worksheet.write_string(total_row, 0, TOTAL_LABEL, styles["header"])
+    for index, column in enumerate(columns[1:], start=1):
+        style = layout.cell_format(styles, column.kind)
+        if index not in SUMMED_COLUMNS:
+            worksheet.write_blank(total_row, index, None, style)
+        elif not projects:
+            worksheet.write_number(total_row, index, 0, style)
+        else:
+            letter = xl_col_to_name(index)
+            # The computed value is stored with the formula, so viewers that never recalculate show it too.
+            formula = f"=SUM({letter}{first + 1}:{letter}{total_row})"
+            worksheet.write_formula(total_row, index, formula, style, _total(projects, column))
+    worksheet.set_row(total_row, MIN_ROW_POINTS)
+    layout.write_notes(worksheet, total_row + 2, styles)
+    workbook.close()
+    return buffer.getvalue()
