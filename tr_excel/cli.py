@@ -37,7 +37,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text",
               help="输出格式：text（按文件分组，便于阅读）、json 或 csv。")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="写入文件而不是打印。")
@@ -69,7 +69,7 @@ def validate(paths: tuple[Path, ...], output_format: str, output: Path | None, p
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(path_type=Path),
               help="输出文件夹（不存在时自动创建）。")
 @click.option("--unit", required=True, help="审核单位名称，写在汇总表第2行“审核单位（公章）：”之后。")

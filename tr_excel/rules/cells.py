@@ -44,16 +44,19 @@ def blank_required(batch: Batch):
 
 @lru_cache(maxsize=32)
 def _schema(kind_name: str, policy: Policy) -> pa.DataFrameSchema:
-    """The pandera schema of a sheet kind's list and text-length checks; each check is named by its rule."""
+    """The pandera schema of a sheet kind's list and text-length checks; each check is named by its rule.
+
+    pandera reports a built-in check's failures under its error text, not its name: both are the rule id.
+    """
     kind = K.KINDS_BY_NAME[kind_name]
     schema_columns = {}
     for column in kind.columns:
         checks = []
         if column.kind == K.LIST:
-            checks.append(pa.Check.isin(policy.choices(column.list_name), name="F02", ignore_na=True))
+            checks.append(pa.Check.isin(policy.choices(column.list_name), name="F02", error="F02", ignore_na=True))
         if column.text_limit_key:
             limit = policy.text_limits[column.text_limit_key]
-            checks.append(pa.Check.str_length(max_value=limit, name="F07", ignore_na=True))
+            checks.append(pa.Check.str_length(max_value=limit, name="F07", error="F07", ignore_na=True))
         if checks:
             schema_columns[column.name] = pa.Column(object, checks=checks, nullable=True, required=False)
     return pa.DataFrameSchema(schema_columns)
@@ -158,3 +161,33 @@ def place_not_in_shanxi(batch: Batch):
 def blank_or_zero(series: pd.Series) -> pd.Series:
     """Money that is blank (read as 0) or 0; unknown (NA) is neither."""
     return series.fillna(-1).eq(0)
+
+
+@check("S06")
+def total_row_differs(batch: Batch):
+    tolerance = int(batch.policy.money_tolerance * V.MONEY_SCALE)
+    for frame in batch.frames_of(K.SUMMARY):
+        table = frame.table
+        if table.total_row is None:
+            continue
+        above = frame.df[frame.df["_row"] < table.total_row]
+        for column in frame.kind.columns:
+            if column.kind != K.MONEY or column.name not in table.total_cells:
+                continue
+            # Only a cell holding a number is a stated total ("—", "/" or a blank is not; a number typed as
+            # text is, as everywhere else); a formula without a cached value is blank here and so unknown.
+            stated = V.parse_money(table.total_cells[column.name]).value
+            amounts = above[column.name]
+            if stated is None or amounts.isna().any():  # a project's unreadable amount leaves the sum unknown
+                continue
+            total = int(amounts.sum())
+            if abs(stated - total) > tolerance:
+                yield frame.finding(
+                    "S06",
+                    f"合计行{frame.title(column.name)} {V.format_money(stated)} 万元，其上各项目之和 "
+                    f"{V.format_money(total)} 万元，相差 {V.format_money(abs(stated - total))} 万元",
+                    table.total_row,
+                    column.name,
+                    value=V.plain_money(stated),
+                    expected=V.plain_money(total),
+                )

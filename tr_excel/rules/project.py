@@ -45,9 +45,14 @@ def direction_of(policy, special, name):
     return direction if direction is not None and direction.special == special else None
 
 
+def _values(series: pd.Series) -> list:
+    """A column as Python values: iterating an Int64 column yields numpy ints, which Decimal refuses."""
+    return series.tolist()
+
+
 def _rows(frame, *names):
     """(row, values…) for every data row of a frame."""
-    return zip(frame.df["_row"], *(frame.df[name] for name in names), strict=True)
+    return zip(_values(frame.df["_row"]), *(_values(frame.df[name]) for name in names), strict=True)
 
 
 @check("R01")
@@ -109,7 +114,7 @@ def basis_investment_missing(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         for position, (row, special, name) in enumerate(_rows(frame, "申报专项", "申报方向")):
             direction = direction_of(batch.policy, special, name)
-            if direction is None or direction.basis not in frame.df.attrs["columns_present"]:
+            if direction is None or direction.basis not in frame.table.columns:
                 continue
             if blank_or_zero(frame.df[direction.basis].iloc[[position]]).iat[0]:
                 yield frame.finding(
@@ -459,7 +464,8 @@ def interest_subsidy_without_loan(batch: Batch):
         partner = batch.partner(frame)
         if "银行贷款" not in partner.columns:
             continue
-        for row, way, loan in zip(frame.df["_row"], frame.df["支持方式"], partner["银行贷款"], strict=True):
+        loans = _values(partner["银行贷款"])
+        for row, way, loan in zip(_values(frame.df["_row"]), frame.df["支持方式"], loans, strict=True):
             if way == "贴息" and not pd.isna(loan) and loan == 0:
                 yield frame.finding(
                     "R21",
@@ -478,7 +484,9 @@ def year_investment_above_completed(batch: Batch):
         partner = batch.partner(frame)
         if COMPLETED not in partner.columns:
             continue
-        for row, year_amount, done in zip(frame.df["_row"], frame.df[column], partner[COMPLETED], strict=True):
+        for row, year_amount, done in zip(
+            _values(frame.df["_row"]), _values(frame.df[column]), _values(partner[COMPLETED]), strict=True
+        ):
             if pd.isna(year_amount) or pd.isna(done) or year_amount <= done:
                 continue
             yield frame.finding(
