@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -57,9 +58,23 @@ def as_csv(report: Report) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(PUBLIC_FIELDS)
     for finding in report.findings:
-        writer.writerow(["" if value is None else value for value in finding.public().values()])
+        writer.writerow([_csv_cell(value) for value in finding.public().values()])
     # A BOM so that Excel opens the Chinese text as UTF-8.
     return "\ufeff" + buffer.getvalue()
+
+
+# Excel runs a CSV cell that starts with one of these as a formula; a county's text must stay text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text  # the apostrophe Excel itself uses to mark a cell as text
+    return text
 
 
 FORMATS = {"text": as_text, "json": as_json, "csv": as_csv}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from tr_excel.columns import (
 from tr_excel.findings import Finding, cell_ref
 from tr_excel.policy import Policy
 from tr_excel.rules.registry import make_finding
-from tr_excel.sniff import Unreadable, check_readable
+from tr_excel.sniff import DEFAULT_LIMITS, ENCRYPTED_XLS, Unreadable, check_readable
 from tr_excel.units import Unit, parse_unit
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -101,7 +102,7 @@ def discover(paths: list[Path]) -> list[tuple[Path, str]]:
 def _add(found: list, seen: set, path: Path, name: str) -> None:
     try:
         real = path.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a link that loops back to itself (Python < 3.13)
         real = path
     if real not in seen:
         seen.add(real)
@@ -136,34 +137,73 @@ def _walk(root: Path):
 
 
 def _is_workbook_name(name: str) -> bool:
-    # Excel and WPS leave "~$name.xlsx" lock files beside an open workbook: not a submission.
-    return name.lower().endswith(WORKBOOK_SUFFIXES) and not name.startswith("~$") and not name.startswith(".~")
+    # Excel and WPS leave "~$name.xlsx" / ".~name.xlsx" lock files beside an open workbook, and a Mac
+    # leaves "._name.xlsx" (its resource fork) on a USB stick or in a zip: none is a submission.
+    return name.lower().endswith(WORKBOOK_SUFFIXES) and not name.startswith(("~$", ".~", "._"))
 
 
 def read_workbook(path: Path, file: str, index: int, policy: Policy) -> Workbook:
     """Read one file. Never raises for a bad file: it becomes an S01 finding."""
     book = Workbook(file=file, path=path, index=index)
     try:
-        check_readable(path, policy.limits)
-        _read_tables(book, policy)
+        real_format = check_readable(path, policy.limits)
+        _read_tables(book, policy, real_format)
     except Unreadable as reason:
-        book.readable = False
-        book.tables.clear()
-        book.findings = [make_finding("S01", str(reason), file=file, file_index=index)]
+        _unreadable(book, str(reason))
+    except Exception as error:  # a bug of ours, met on a strange file: still one finding, never a crash
+        _unreadable(book, f"{INTERNAL_ERROR}（{type(error).__name__}），请把此文件发给技术支持；其他文件照常审核")
     return book
 
 
-def _read_tables(book: Workbook, policy: Policy) -> None:
+# The start of the S01 reason for an exception of our own code (the fuzz tests look for it).
+INTERNAL_ERROR = "读取时发生程序内部错误"
+
+
+def _unreadable(book: Workbook, reason: str) -> None:
+    book.readable = False
+    book.tables.clear()
+    book.sheet_order.clear()
+    book.unit = None
+    book.findings = [make_finding("S01", reason, file=book.file, file_index=book.index)]
+
+
+def _parser_failed(error: BaseException) -> bool:
+    """An exception python-calamine raised for a bad file. Its Rust panics arrive as PanicException,
+    which derives from BaseException, not Exception."""
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
+def open_calamine(path: Path, real_format: str | None = None):
+    """The python-calamine workbook of a file, opened by its content when the name's extension lies (an
+    .xlsx renamed .xls); real_format is what check_readable returned ("xlsx"/"xls"), sniffed when None.
+    Raises Unreadable or what python-calamine raises."""
+    if real_format is None:
+        real_format = check_readable(path)
+    suffix = path.suffix.lower()
+    if (real_format == "xls") == (suffix == ".xls"):
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    with path.open("rb") as handle:
+        return python_calamine.CalamineWorkbook.from_filelike(handle)
+
+
+def _read_tables(book: Workbook, policy: Policy, real_format: str = "xlsx") -> None:
     try:
-        calamine = python_calamine.CalamineWorkbook.from_path(str(book.path))
+        calamine = open_calamine(book.path, real_format)
     except python_calamine.PasswordError as error:
-        raise Unreadable("文件已加密，请取消密码后重新报送") from error
-    except Exception as error:  # calamine raises many kinds for a broken file
-        raise Unreadable(f"文件已损坏，无法作为 Excel 工作簿打开（{type(error).__name__}），请重新保存后报送") from error
+        raise Unreadable(ENCRYPTED_XLS) from error
+    except BaseException as error:  # calamine raises many kinds for a broken file
+        if not _parser_failed(error):
+            raise
+        reason = f"文件已损坏，无法作为 Excel 工作簿打开（{type(error).__name__}），请重新保存后报送"
+        raise Unreadable(reason) from error
     metadata = calamine.sheets_metadata
-    if len(metadata) > policy.limits.get("max_sheets", 10**6):
-        raise Unreadable(f"工作簿有 {len(metadata)} 个工作表，超过上限 {policy.limits['max_sheets']} 个")
-    formulas = _formulas_without_value(book.path)
+    max_sheets = policy.limits.get("max_sheets", DEFAULT_LIMITS["max_sheets"])
+    if len(metadata) > max_sheets:
+        raise Unreadable(f"工作簿有 {len(metadata)} 个工作表，超过上限 {max_sheets} 个，请删除多余的工作表后重新报送")
+    try:
+        formulas = _formulas_without_value(book.path)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as error:
+        raise Unreadable(f"文件已损坏，无法解压（{type(error).__name__}），请重新保存后报送") from error
     candidates: list[tuple[Table, bool]] = []
     for sheet_index, meta in enumerate(metadata):
         if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
@@ -177,7 +217,9 @@ def _read_tables(book: Workbook, policy: Policy) -> None:
             merged = sheet.merged_cell_ranges or []
         except Unreadable:
             raise
-        except Exception as error:
+        except BaseException as error:
+            if not _parser_failed(error):
+                raise
             raise Unreadable(f"工作表“{meta.name}”无法读取（{type(error).__name__}），请重新保存后报送") from error
         table = _find_table(rows, merged, meta.name, sheet_index, policy)
         if table is None:
@@ -195,11 +237,23 @@ def _read_tables(book: Workbook, policy: Policy) -> None:
 
 
 def _check_size(sheet, name: str, policy: Policy) -> None:
-    limits = policy.limits
-    if sheet.total_height > limits.get("max_rows", 10**9):
-        raise Unreadable(f"工作表“{name}”有 {sheet.total_height} 行，超过上限 {limits['max_rows']} 行")
-    if sheet.total_width > limits.get("max_columns", 10**9):
-        raise Unreadable(f"工作表“{name}”有 {sheet.total_width} 列，超过上限 {limits['max_columns']} 列")
+    """The sniffer has bounded an .xlsx already; this bounds an .xls before its cells become Python lists."""
+    limits = {**DEFAULT_LIMITS, **policy.limits}
+    # total_height/total_width are the last row's and column's 0-based index: the sheet is read from A1.
+    height, width = sheet.total_height + 1, sheet.total_width + 1
+    if height > limits["max_rows"]:
+        raise Unreadable(
+            f"工作表“{name}”有 {height} 行，超过上限 {limits['max_rows']} 行；如是误填或多余内容，请删除后重新保存"
+        )
+    if width > limits["max_columns"]:
+        raise Unreadable(
+            f"工作表“{name}”有 {width} 列，超过上限 {limits['max_columns']} 列；如是误填或多余内容，请删除后重新保存"
+        )
+    if height * width > limits["max_cells"]:
+        raise Unreadable(
+            f"工作表“{name}”的使用区域有 {height} 行 × {width} 列，超过上限 {limits['max_cells']} 个单元格，"
+            "请删除表格以外多余的行、列和内容后重新保存"
+        )
 
 
 def _choose_tables(book: Workbook, candidates: list[tuple[Table, bool]], policy: Policy) -> None:
@@ -394,7 +448,9 @@ def _collect_rows(table: Table, rows: list[list], start: int) -> None:
     first_column = min(table.columns.values(), default=0)
     marker_columns = [
         table.columns[name]
-        for name in ("序号", "投资类别", "子类", "名称", "企业名称", "项目申报企业（单位）", "时间节点", "智能制造环节名称")
+        for name in (
+            "序号", "投资类别", "子类", "名称", "企业名称", "项目申报企业（单位）", "时间节点", "智能制造环节名称"
+        )
         if name in table.columns
     ]
     for position in range(start, len(rows)):
@@ -504,9 +560,9 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _xml_unescape(text: str) -> str:
-    return (
-        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
-    )
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text
 
 
-__all__ = ["KINDS_BY_NAME", "Table", "Workbook", "discover", "read_workbook"]
+__all__ = ["KINDS_BY_NAME", "Table", "Workbook", "discover", "open_calamine", "read_workbook"]

@@ -18,7 +18,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 
 from tr_excel.findings import ERROR, SEVERITY_LABEL, WARNING, Finding
-from tr_excel.reader import WORKBOOK_SUFFIXES, Workbook
+from tr_excel.reader import WORKBOOK_SUFFIXES, Workbook, open_calamine
 
 RETURN_DIR = "退回"
 RETURN_SUFFIX = "_审核意见.xlsx"
@@ -99,7 +99,8 @@ def load_copy(book: Workbook) -> openpyxl.Workbook:
 
 
 def _values_copy(path: Path) -> openpyxl.Workbook:
-    source = python_calamine.CalamineWorkbook.from_path(str(path))
+    # By content, not by name: an .xlsx renamed .xls is read as what it is (reader.open_calamine).
+    source = open_calamine(path)
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for index, meta in enumerate(source.sheets_metadata):
