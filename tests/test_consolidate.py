@@ -467,14 +467,15 @@ def test_annotate_merges_findings_per_cell_and_marks_rows_and_files(tmp_path, po
     assert annotated.anchors[findings[3]] == (copy.worksheets[0].title, "A1")
 
 
-def test_values_copy_of_an_xls_keeps_values_and_formula_like_text(tmp_path, policy):
-    from tr_excel.consolidate.returns import _values_copy
-
+def test_values_copy_keeps_values_and_formula_like_text(tmp_path, policy):
+    """The copy an .xls or a workbook over max_annotated_cells comes back as: every value, merges, no formula."""
     path = county_book(policy, tmp_path / "b.xlsx", "繁峙县", [(FORMULA, PLUS, "中试项目")], seed=6)
-    copy = _values_copy(path)
-    copy.save(tmp_path / "copy.xlsx")
+    annotated = annotate(read_workbook(path, path.name, 0, policy), [], max_cells=0)
+    assert "单元格" in annotated.note
+    (tmp_path / "copy.xlsx").write_bytes(annotated.data)
     assert cell_values(tmp_path / "copy.xlsx") == cell_values(path)
     assert (FORMULA, "s") in texts(tmp_path / "copy.xlsx")["汇总表"]
+    copy = openpyxl.load_workbook(tmp_path / "copy.xlsx")
     assert "A1:AD1" in {str(cell_range) for cell_range in copy["汇总表"].merged_cells.ranges}
 
 

@@ -88,6 +88,8 @@ def test_consolidate_leaves_inputs_untouched(inputs, tmp_path):
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(inputs) == before
-    # OUTDIR is the (non-empty) input folder itself: refused without --force.
+    # OUTDIR is the (non-empty) input folder itself, or inside it: refused, --force or not.
     assert run("consolidate", str(inputs), "-o", str(inputs), "--unit", UNIT).returncode == 2
+    assert run("consolidate", str(inputs), "-o", str(inputs), "--unit", UNIT, "--force").returncode == 2
+    assert run("consolidate", str(inputs), "-o", str(inputs / "汇总"), "--unit", UNIT, "--force").returncode == 2
     assert snapshot(inputs) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 import zipfile
@@ -106,7 +107,28 @@ def _add(found: list, seen: set, path: Path, name: str) -> None:
         real = path
     if real not in seen:
         seen.add(real)
-        found.append((path, name))
+        found.append((path, display_name(name)))
+
+
+def display_name(name: str) -> str:
+    """A file name as text that can be written anywhere. Linux hands a name that is not UTF-8 (a zip made on
+    Chinese Windows, unpacked on Linux, keeps its GBK bytes) to Python as lone surrogates, which no UTF-8
+    output can hold: such a name is read as GB18030 (which includes GBK), else with U+FFFD for what is left."""
+    if _is_utf8(name):
+        return name
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _walk(root: Path):
@@ -180,8 +202,9 @@ def open_calamine(path: Path, real_format: str | None = None):
     if real_format is None:
         real_format = check_readable(path)
     suffix = path.suffix.lower()
-    if (real_format == "xls") == (suffix == ".xls"):
+    if (real_format == "xls") == (suffix == ".xls") and _is_utf8(str(path)):
         return python_calamine.CalamineWorkbook.from_path(str(path))
+    # By content (or a path that is not UTF-8, which python-calamine cannot take): from the open file.
     with path.open("rb") as handle:
         return python_calamine.CalamineWorkbook.from_filelike(handle)
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tr_excel.consolidate.projects import Selection, select
-from tr_excel.consolidate.returns import RETURN_DIR, RETURN_SUFFIX, annotate, return_names
+from tr_excel.consolidate.returns import (
+    DEFAULT_MAX_ANNOTATED_CELLS,
+    RETURN_DIR,
+    RETURN_SUFFIX,
+    annotate,
+    return_names,
+)
 from tr_excel.consolidate.review import review_bytes
 from tr_excel.consolidate.summary import summary_bytes
 from tr_excel.engine import Report, validate
@@ -36,17 +43,51 @@ class ConsolidateResult:
 
 
 def check_outdir(outdir: Path, paths: list[Path], force: bool) -> None:
-    """Refuse an output folder that is a file, lies inside an input folder, or is not empty (without force)."""
+    """Refuse an output folder that is a file, lies inside an input folder, would overwrite or delete an
+    input (an input that is one of the output files or lies in 退回), or is not empty (without force)."""
     if outdir.exists() and not outdir.is_dir():
         raise OutdirRefused(f"输出位置 {outdir} 是一个文件，不是文件夹")
-    target = outdir.resolve()
     for path in paths:
-        root = path.resolve()
-        if root.is_dir() and (target == root or root in target.parents):
+        if path.is_dir() and _within(outdir, path):
             # The next run over that folder would read the 汇总表 and the 退回 copies as submissions.
             raise OutdirRefused(f"输出文件夹 {outdir} 位于输入文件夹 {path} 之内，请换一个输出文件夹")
+    check_inputs_kept(outdir, paths)
     if outdir.is_dir() and any(outdir.iterdir()) and not force:
         raise OutdirRefused(f"输出文件夹 {outdir} 不是空的；如需覆盖请加 --force")
+
+
+def check_inputs_kept(outdir: Path, inputs: list[Path]) -> None:
+    """Refuse to run when an input is a file the run writes (汇总表.xlsx, 审核报告.xlsx, findings.json) or lies
+    in OUTDIR/退回, where every earlier return copy is replaced or deleted: even --force never touches an input."""
+    written = [outdir / name for name in (SUMMARY_FILE, REVIEW_FILE, FINDINGS_FILE)]
+    for path in inputs:
+        if _within(path, outdir / RETURN_DIR) or any(_same(path, output) for output in written):
+            raise OutdirRefused(f"输入 {path} 位于输出文件夹 {outdir} 中，会被本次输出覆盖或删除，请换一个输出文件夹")
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link that loops back to itself (Python < 3.13)
+        return path.absolute()
+
+
+def _same(path: Path, other: Path) -> bool:
+    """One file or folder under both names: through links, hard links and case-insensitive file systems too."""
+    if _resolved(path) == _resolved(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except (OSError, ValueError):  # either does not exist (or cannot be looked at): not the same
+        return False
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """path is folder or lies somewhere below it."""
+    inner, outer = _resolved(path), _resolved(folder)
+    if inner == outer or outer in inner.parents:
+        return True
+    return folder.exists() and any(_same(candidate, outer) for candidate in inner.parents)
 
 
 def consolidate(
@@ -65,6 +106,8 @@ def consolidate(
     """
     check_outdir(outdir, paths, force)
     report = validate(paths, policy, progress)
+    # A file found under an input folder may be a link to an output of an earlier run.
+    check_inputs_kept(outdir, [book.path for book in report.books])
     selection = select(report, include_errors)
     result = ConsolidateResult(report, selection)
 
@@ -79,15 +122,19 @@ def consolidate(
     returned = [book for book in report.books if book.readable and by_book[book.index]]
     names = return_names(returned)
     anchors: dict[Finding, tuple[str, str]] = {}
+    notes: dict[int, str] = {}
     copies: list[Path] = []
+    max_cells = policy.limits.get("max_annotated_cells", DEFAULT_MAX_ANNOTATED_CELLS)
     for book in returned:
-        annotated = annotate(book, by_book[book.index])
+        annotated = annotate(book, by_book[book.index], max_cells)
         anchors.update(annotated.anchors)
+        if annotated.note:
+            notes[book.index] = annotated.note
         path = outdir / RETURN_DIR / names[book.index]
         write_atomic(path, annotated.data, force=True)
         copies.append(path)
     write(SUMMARY_FILE, summary_bytes(selection.included, policy, unit))
-    write(REVIEW_FILE, review_bytes(report, selection, unit, names, anchors, reconciliation(report.batch)))
+    write(REVIEW_FILE, review_bytes(report, selection, unit, names, anchors, reconciliation(report.batch), notes))
     write(FINDINGS_FILE, as_json(report))
     result.written.extend(copies)
     # With --force over an earlier run: a return copy this run did not write is stale and must not be sent out.

@@ -12,13 +12,16 @@ from pathlib import Path, PurePosixPath
 
 import openpyxl
 import python_calamine
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet.cell_range import CellRange
 
 from tr_excel.findings import ERROR, SEVERITY_LABEL, WARNING, Finding
 from tr_excel.reader import WORKBOOK_SUFFIXES, Workbook, open_calamine
+from tr_excel.sniff import ZIP_MAGIC
 
 RETURN_DIR = "退回"
 RETURN_SUFFIX = "_审核意见.xlsx"
@@ -44,6 +47,9 @@ def safe_name(file: str) -> str:
     """A file's relative path as one safe file-name stem: no extension, folders joined by "_"."""
     path = PurePosixPath(file)
     stem = str(path.with_suffix("")) if path.suffix.lower() in WORKBOOK_SUFFIXES else file
+    # Control and format characters (a right-to-left override can make "…exe.xlsx" read "…xlsx.exe"),
+    # and the lone surrogates of a name that was not UTF-8 on disk: "_" too.
+    stem = "".join("_" if unicodedata.category(char).startswith("C") else char for char in stem)
     # NFC: macOS stores names decomposed; two spellings of one name must clash, not coexist.
     name = _UNSAFE.sub("_", unicodedata.normalize("NFC", stem))
     name = name.lstrip(".")  # a leading dot hides the file on Unix
@@ -78,64 +84,222 @@ def link_anchor(sheet: str, cell: str) -> str:
 
 @dataclass
 class Annotated:
-    """A return copy: its bytes and where each finding's comment went (sheet, cell)."""
+    """A return copy: its bytes, where each finding's comment went (sheet, cell) and, when the copy holds only
+    the values of the county's workbook, a note saying why (shown in 退回清单)."""
 
     data: bytes
     anchors: dict[Finding, tuple[str, str]] = field(default_factory=dict)
+    note: str | None = None
 
 
-def load_copy(book: Workbook) -> openpyxl.Workbook:
-    """The county's workbook to annotate: everything openpyxl keeps of an .xlsx/.xlsm (macros dropped), else
-    (an .xls, or a file openpyxl cannot open although it was read) a plain copy of every sheet's values."""
-    if book.path.suffix.lower() != ".xls":
-        try:
-            # openpyxl warns about parts it cannot keep (e.g. extension lists); nothing a clerk can act on.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return openpyxl.load_workbook(book.path, keep_vba=False, rich_text=True)
-        except Exception:  # openpyxl raises many kinds on files calamine reads: fall back to the values
-            pass
-    return _values_copy(book.path)
+# openpyxl holds every cell of a workbook it loads as a Python object of about 450 bytes: a workbook at the
+# [limits] max_cells of 2,000,000 cells took 1 GB and 30 s to annotate. Above the policy's
+# max_annotated_cells the copy is streamed row by row instead, values only (about 350 MB and 17 s there).
+DEFAULT_MAX_ANNOTATED_CELLS = 300_000
+VALUES_ONLY = "退回文件只含原文件各单元格的值，未保留原格式、公式和批注"
+NOTE_XLS = "原文件为 .xls 格式，" + VALUES_ONLY
+NOTE_LARGE = "原文件有 {cells} 个单元格（超过 {limit} 个），" + VALUES_ONLY
+NOTE_UNCOPIED = "原文件的格式无法完整复制，" + VALUES_ONLY
+# Characters a sheet title cannot hold (openpyxl refuses them).
+_BAD_TITLE = re.compile(r"[\\*?:/\[\]]")
 
 
-def _values_copy(path: Path) -> openpyxl.Workbook:
-    # By content, not by name: an .xlsx renamed .xls is read as what it is (reader.open_calamine).
-    source = open_calamine(path)
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
+def annotate(book: Workbook, findings: list[Finding], max_cells: int = DEFAULT_MAX_ANNOTATED_CELLS) -> Annotated:
+    """Fill and comment every finding of this book on a copy of it; the original file is only read.
+
+    An .xlsx/.xlsm whose sheets' used area is at most max_cells cells is copied with everything openpyxl keeps
+    (macros dropped); an .xls, a larger workbook, or one openpyxl cannot open or save comes back as the values
+    of its cells, with a note saying so.
+    """
+    if book.path.suffix.lower() == ".xls":
+        return _annotate_values(book, findings, NOTE_XLS)
+    cells = used_cells(book.path)
+    if cells > max_cells:
+        return _annotate_values(book, findings, NOTE_LARGE.format(cells=cells, limit=max_cells))
+    try:
+        # openpyxl warns about parts it cannot keep (e.g. extension lists); nothing a clerk can act on.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(book.path, keep_vba=False, rich_text=True)
+            return _annotate_workbook(book, findings, workbook)
+    except Exception:  # openpyxl raises many kinds on files calamine reads: fall back to the values
+        return _annotate_values(book, findings, NOTE_UNCOPIED)
+
+
+def _open(path: Path):
+    """The python-calamine workbook of a file the reader has read (and checked against the limits): opened by
+    its content, so that an .xlsx renamed .xls is read as what it is, without checking it all over again."""
+    with path.open("rb") as handle:
+        real_format = "xlsx" if handle.read(4) == ZIP_MAGIC else "xls"
+    return open_calamine(path, real_format)
+
+
+def used_cells(path: Path) -> int:
+    """The used area (rows × columns from A1) of every worksheet together, as [limits] max_cells counts it."""
+    source = _open(path)
+    total = 0
     for index, meta in enumerate(source.sheets_metadata):
-        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
-            continue
-        sheet = source.get_sheet_by_index(index)
-        worksheet = workbook.create_sheet(meta.name)
-        if meta.visible != python_calamine.SheetVisibleEnum.Visible:
-            worksheet.sheet_state = "hidden"
-        rows = sheet.to_python(skip_empty_area=False)
-        for row_index, row in enumerate(rows, start=1):
-            for column_index, value in enumerate(row, start=1):
-                if value is None or value == "":
-                    continue
-                cell = worksheet.cell(row_index, column_index)
-                if isinstance(value, str):
-                    # openpyxl refuses control characters in text; a text starting with "=" is a value, not
-                    # a formula, so its type is set after the assignment.
-                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                    cell.data_type = "s"
-                else:
-                    cell.value = value
-        for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
-            inner = [
-                rows[r][c]
-                for r in range(top, min(bottom + 1, len(rows)))
-                for c in range(left, min(right + 1, len(rows[r])))
-                if (r, c) != (top, left)
-            ]
-            # Merging blanks every cell but the first: only merge where they are empty, so no value is lost.
-            if all(value in (None, "") for value in inner):
-                worksheet.merge_cells(
-                    start_row=top + 1, start_column=left + 1, end_row=bottom + 1, end_column=right + 1
-                )
-    return workbook
+        if meta.typ == python_calamine.SheetTypeEnum.WorkSheet:
+            end = source.get_sheet_by_index(index).end
+            if end is not None:
+                total += (end[0] + 1) * (end[1] + 1)
+    return total
+
+
+def _targets(book: Workbook, findings: list[Finding], sheets: list[str]) -> dict[str, list[tuple]]:
+    """Where each finding goes, sheet by sheet: (finding, row, column, whole row), 1-based. A finding on the
+    whole file, or on a sheet the copy does not have, goes to A1 of the first sheet; one on a row without a
+    cell to the first column of the row's table, with the row filled across the table."""
+    placed: dict[str, list[tuple]] = defaultdict(list)
+    for finding in findings:
+        sheet = finding.sheet if finding.sheet in sheets else sheets[0]
+        if finding.row is None or sheet != finding.sheet:
+            placed[sheet].append((finding, 1, 1, False))
+        elif finding.cell:
+            placed[sheet].append((finding, *coordinate_to_tuple(finding.cell), False))
+        else:
+            span = _table_span(book, sheet)
+            placed[sheet].append((finding, finding.row, span[0] if span else 1, True))
+    return placed
+
+
+def _annotate_workbook(book: Workbook, findings: list[Finding], workbook: openpyxl.Workbook) -> Annotated:
+    anchors: dict[Finding, tuple[str, str]] = {}
+    for sheet, placed in _targets(book, findings, [ws.title for ws in workbook.worksheets]).items():
+        worksheet = workbook[sheet]
+        at_cell: dict[str, list[Finding]] = defaultdict(list)
+        row_fills: dict[int, list[Finding]] = defaultdict(list)
+        for finding, row, column, whole_row in placed:
+            coordinate = _merged_anchor(worksheet, worksheet.cell(row, column)).coordinate
+            anchors[finding] = (sheet, coordinate)
+            at_cell[coordinate].append(finding)
+            if whole_row:
+                row_fills[row].append(finding)
+        first, last = _table_span(book, sheet) or (1, max(1, worksheet.max_column))
+        for row, row_findings in row_fills.items():
+            fill = _fill(row_findings)
+            if fill is not None:
+                for column in range(first, last + 1):
+                    worksheet.cell(row, column).fill = fill
+        for coordinate, cell_findings in at_cell.items():
+            cell = worksheet[coordinate]
+            fill = _fill(cell_findings)
+            if fill is not None:
+                cell.fill = fill
+            cell.comment = _comment(cell_findings, cell.comment.text if cell.comment is not None else None)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Annotated(buffer.getvalue(), anchors)
+
+
+def _annotate_values(book: Workbook, findings: list[Finding], note: str) -> Annotated:
+    """The copy as every worksheet's values, written row by row (openpyxl's write-only mode keeps one row in
+    memory), with the fills, comments and merges of the annotated copy."""
+    source = _open(book.path)
+    sheets = [
+        (index, meta)
+        for index, meta in enumerate(source.sheets_metadata)
+        if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+    ]
+    visible = [meta.visible == python_calamine.SheetVisibleEnum.Visible for _, meta in sheets]
+    names = [meta.name for _, meta in sheets] or ["Sheet1"]
+    placed = _targets(book, findings, names)
+    workbook = openpyxl.Workbook(write_only=True)
+    anchors: dict[Finding, tuple[str, str]] = {}
+    for position, name in enumerate(names):
+        worksheet = workbook.create_sheet(_BAD_TITLE.sub("_", ILLEGAL_CHARACTERS_RE.sub("", name)) or "Sheet")
+        if not sheets:
+            rows, merges = [], []
+        else:
+            sheet = source.get_sheet_by_index(sheets[position][0])
+            rows = sheet.to_python(skip_empty_area=False)
+            merges = _empty_merges(rows, sheet.merged_cell_ranges or [])
+            # A workbook needs a visible sheet: the first stays visible when the county hid them all.
+            if not visible[position] and (any(visible) or position > 0):
+                worksheet.sheet_state = "hidden"
+        marks, cells = _marks(book, name, placed.get(name, ()), merges, max((len(row) for row in rows), default=0))
+        for finding, coordinate in cells:
+            anchors[finding] = (worksheet.title, coordinate)
+        for row in range(1, max(len(rows), max(marks, default=0)) + 1):
+            values = rows[row - 1] if row <= len(rows) else []
+            row_marks = marks.get(row, {})
+            width = max(len(values), max(row_marks, default=0))
+            worksheet.append(
+                [
+                    _value_cell(worksheet, values[column - 1] if column <= len(values) else None, row_marks.get(column))
+                    for column in range(1, width + 1)
+                ]
+            )
+        del rows
+        for top, left, bottom, right in merges:
+            worksheet.merged_cells.add(CellRange(min_row=top, min_col=left, max_row=bottom, max_col=right))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Annotated(buffer.getvalue(), anchors, note)
+
+
+def _empty_merges(rows: list[list], ranges) -> list[tuple[int, int, int, int]]:
+    """The merged ranges (1-based top, left, bottom, right) whose cells but the first are all empty: merging
+    blanks every cell but the first, so a merge over values is left out and no value is lost."""
+    merges = []
+    for (top, left), (bottom, right) in ranges:
+        inner = (
+            rows[r][c]
+            for r in range(top, min(bottom + 1, len(rows)))
+            for c in range(left, min(right + 1, len(rows[r])))
+            if (r, c) != (top, left)
+        )
+        if all(value in (None, "") for value in inner):
+            merges.append((top + 1, left + 1, bottom + 1, right + 1))
+    return merges
+
+
+def _marks(book: Workbook, sheet: str, placed, merges, width: int) -> tuple[dict[int, dict[int, list]], list]:
+    """Row → column → [fill, comment] of one sheet of a values copy, and each finding with its cell."""
+    marks: dict[int, dict[int, list]] = defaultdict(dict)
+    at_cell: dict[tuple[int, int], list[Finding]] = defaultdict(list)
+    row_fills: dict[int, list[Finding]] = defaultdict(list)
+    anchors = []
+    for finding, row, column, whole_row in placed:
+        for top, left, bottom, right in merges:  # a cell covered by a merge: the merge's top-left cell
+            if top <= row <= bottom and left <= column <= right:
+                row, column = top, left
+                break
+        anchors.append((finding, f"{get_column_letter(column)}{row}"))
+        at_cell[(row, column)].append(finding)
+        if whole_row:
+            row_fills[row].append(finding)
+    first, last = _table_span(book, sheet) or (1, max(1, width))
+    for row, row_findings in row_fills.items():
+        fill = _fill(row_findings)
+        if fill is not None:
+            for column in range(first, last + 1):
+                marks[row][column] = [fill, None]
+    for (row, column), cell_findings in at_cell.items():
+        mark = marks[row].setdefault(column, [None, None])
+        mark[0] = _fill(cell_findings) or mark[0]
+        mark[1] = _comment(cell_findings)
+    return dict(marks), anchors
+
+
+def _value_cell(worksheet, value, mark: list | None):
+    """One value of a values copy, as appended to a write-only sheet: a cell where it needs one."""
+    if isinstance(value, str):
+        # openpyxl refuses control characters in text, and writes a carriage return as is, which XML reads
+        # back as a line feed: Excel's own escape keeps it.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r", "_x000D_") or None
+    if mark is None and not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(worksheet, value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a text starting with "=" is a value, not a formula
+    if mark is not None:
+        fill, comment = mark
+        if fill is not None:
+            cell.fill = fill
+        if comment is not None:
+            cell.comment = comment
+    return cell
 
 
 def _merged_anchor(worksheet, cell):
@@ -148,9 +312,17 @@ def _merged_anchor(worksheet, cell):
     return cell
 
 
-def _comment_text(findings: list[Finding]) -> str:
+def _comment(findings: list[Finding], existing: str | None = None) -> Comment:
+    """The comment of a cell: every finding there, below the county's own note when it had one."""
     lines = [f"【{SEVERITY_LABEL[f.severity]} {f.rule}】{f.message}" for f in findings]
-    return ILLEGAL_CHARACTERS_RE.sub("", "\n".join(lines))
+    text = ILLEGAL_CHARACTERS_RE.sub("", "\n".join(lines))
+    if existing:
+        text = f"{existing}\n\n{text}"
+    comment = Comment(text, COMMENT_AUTHOR)
+    # Sized for the messages (about 22 Chinese characters a line at this width).
+    comment.width = 320
+    comment.height = min(600, 24 + 16 * sum(1 + len(line) // 22 for line in text.split("\n")))
+    return comment
 
 
 def _table_span(book: Workbook, sheet: str) -> tuple[int, int] | None:
@@ -159,53 +331,6 @@ def _table_span(book: Workbook, sheet: str) -> tuple[int, int] | None:
         if table.sheet == sheet and table.columns:
             return min(table.columns.values()) + 1, max(table.columns.values()) + 1
     return None
-
-
-def annotate(book: Workbook, findings: list[Finding]) -> Annotated:
-    """Fill and comment every finding of this book on a copy of it; the original file is only read."""
-    workbook = load_copy(book)
-    first_sheet = workbook.worksheets[0].title
-    anchors: dict[Finding, tuple[str, str]] = {}
-    at_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    row_fills: dict[tuple[str, int], list[Finding]] = defaultdict(list)
-    for finding in findings:
-        sheet = finding.sheet if finding.sheet in workbook.sheetnames else first_sheet
-        if finding.row is None or sheet != finding.sheet:
-            cell = "A1"  # a finding on the whole file or sheet
-        elif finding.cell:
-            cell = finding.cell
-        else:
-            span = _table_span(book, sheet)
-            cell = f"{get_column_letter(span[0] if span else 1)}{finding.row}"
-            row_fills[(sheet, finding.row)].append(finding)
-        worksheet = workbook[sheet]
-        target = _merged_anchor(worksheet, worksheet[cell])
-        anchors[finding] = (sheet, target.coordinate)
-        at_cell[(sheet, target.coordinate)].append(finding)
-    for (sheet, row), row_findings in row_fills.items():
-        fill = _fill(row_findings)
-        if fill is None:
-            continue
-        worksheet = workbook[sheet]
-        first, last = _table_span(book, sheet) or (1, max(1, worksheet.max_column))
-        for column in range(first, last + 1):
-            worksheet.cell(row, column).fill = fill
-    for (sheet, coordinate), cell_findings in at_cell.items():
-        cell = workbook[sheet][coordinate]
-        fill = _fill(cell_findings)
-        if fill is not None:
-            cell.fill = fill
-        text = _comment_text(cell_findings)
-        if cell.comment is not None:
-            text = f"{cell.comment.text}\n\n{text}"  # the county's own note is kept above ours
-        comment = Comment(text, COMMENT_AUTHOR)
-        # Sized for the messages (about 22 Chinese characters a line at this width).
-        comment.width = 320
-        comment.height = min(600, 24 + 16 * sum(1 + len(line) // 22 for line in text.split("\n")))
-        cell.comment = comment
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return Annotated(buffer.getvalue(), anchors)
 
 
 def _fill(findings: list[Finding]) -> PatternFill | None:

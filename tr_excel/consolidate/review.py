@@ -384,8 +384,10 @@ def _reason(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def _returns(sheets: _Sheets, report: Report, selection: Selection, names: dict[int, str]) -> None:
-    worksheet = sheets.sheet(RETURNS, [6, 18, 22, 9, 22, 24, 8, 80, 12])
+def _returns(
+    sheets: _Sheets, report: Report, selection: Selection, names: dict[int, str], notes: dict[int, str]
+) -> None:
+    worksheet = sheets.sheet(RETURNS, [6, 18, 22, 9, 22, 24, 8, 80, 12, 30])
     headers = [
         "序号",
         "文件",
@@ -396,6 +398,7 @@ def _returns(sheets: _Sheets, report: Report, selection: Selection, names: dict[
         "错误条数",
         "退回原因（错误）",
         "纳入汇总表",
+        "退回文件说明",
     ]
     sheets.row(worksheet, 0, headers, sheets.header)
     entries: list[tuple[Workbook, Project | None, list[Finding]]] = [
@@ -426,6 +429,7 @@ def _returns(sheets: _Sheets, report: Report, selection: Selection, names: dict[
                 len(findings),
                 _reason(findings),
                 "是（--include-errors）" if included else "否",
+                notes.get(book.index),  # a copy of the values only (an .xls, or too large to copy whole)
             ],
         )
         if name:
@@ -442,8 +446,10 @@ def review_bytes(
     names: dict[int, str],
     anchors: dict[Finding, tuple[str, str]],
     reconciliation: pd.DataFrame,
+    notes: dict[int, str] | None = None,
 ) -> bytes:
-    """The review workbook as .xlsx bytes; names and anchors say where each file's return copy and comment are."""
+    """The review workbook as .xlsx bytes; names and anchors say where each file's return copy and comment are,
+    notes which copies hold the values only and why."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
     sheets = _Sheets(workbook)
@@ -451,6 +457,6 @@ def review_bytes(
     _findings(sheets, report, names, anchors)
     _reconciliation(sheets, reconciliation, float(report.policy.money_tolerance))
     _routing(sheets, report, selection)
-    _returns(sheets, report, selection, names)
+    _returns(sheets, report, selection, names, notes or {})
     workbook.close()
     return buffer.getvalue()
