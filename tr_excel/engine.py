@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tr_excel import __version__
 from tr_excel.batch import Batch
+from tr_excel.columns import SUMMARY
 from tr_excel.findings import Finding, summarise
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook, discover, read_workbook
 from tr_excel.rules import cells, cross, project  # noqa: F401  (registers the rules)
 from tr_excel.rules.registry import CHECKS, RULES
-from tr_excel.tables import build_frame
+from tr_excel.tables import Frame, build_frame
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_MIN_FILES = 8
@@ -66,13 +69,52 @@ class Report:
         }
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cycle collector off for a while: while the books arrive, millions of small objects that all
+    stay alive (cells, typed frames), each of which would make the collector scan every object already there
+    again and again. Reference counting still frees everything that is not in a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _start_worker() -> None:
+    """A pool worker starts with what its parent had imported: frozen, so that the cycle collector never scans
+    those objects again (about a third of the time of reading a workbook otherwise), and only the worker's
+    own, one file's worth, are collected. (The parent forks it with the collector off: see validate.)"""
+    gc.enable()
+    gc.freeze()
+
+
 def _read_one(job: tuple[Path, str, int, Policy]) -> Workbook:
+    """Read one file and type its tables, in a worker: what comes back is the book with its frames."""
     path, name, index, policy = job
-    return read_workbook(path, name, index, policy)
+    book = read_workbook(path, name, index, policy)
+    book._frames = _build_frames(book, policy)
+    return book
 
 
-def read_batch(paths: list[Path], policy: Policy, progress: Callable[[int, int, str], None] | None = None) -> list[Workbook]:
-    """Read every workbook under the paths, in parallel over the cores when there are many."""
+def _build_frames(book: Workbook, policy: Policy) -> list[Frame]:
+    """The typed tables of a book (of a summary input, its 汇总表 only)."""
+    return [
+        build_frame(book, table, policy)
+        for table in book.tables.values()
+        if not (book.is_summary_input and table.kind is not SUMMARY)
+    ]
+
+
+def read_batch(
+    paths: list[Path], policy: Policy, progress: Callable[[int, int, str], None] | None = None
+) -> list[Workbook]:
+    """Read every workbook under the paths and type its tables, in parallel over the cores when there are many.
+
+    Each file is read once, in one worker, which also builds its frames (validate takes them from there).
+    """
     files = discover(paths)
     if not files:
         raise NoInput("在给出的路径下没有找到 Excel 工作簿（.xlsx/.xlsm/.xls）")
@@ -80,8 +122,9 @@ def read_batch(paths: list[Path], policy: Policy, progress: Callable[[int, int, 
     workers = min(os.cpu_count() or 1, len(jobs))
     books: list[Workbook] = []
     if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for book in pool.map(_read_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))):
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) as pool:
+            # One file a task: files differ in size, and a task costs far less than reading a file.
+            for book in pool.map(_read_one, jobs):
                 books.append(book)
                 if progress:
                     progress(len(books), len(jobs), book.file)
@@ -97,13 +140,12 @@ def validate(
     paths: list[Path], policy: Policy, progress: Callable[[int, int, str], None] | None = None
 ) -> Report:
     """Read, validate and cross-check every workbook under the paths."""
-    books = read_batch(paths, policy, progress)
+    with _no_cyclic_gc():  # also while the books arrive from the workers and are unpickled
+        books = read_batch(paths, policy, progress)
     batch = Batch(policy=policy, books=books)
     for book in books:
-        for table in book.tables.values():
-            if book.is_summary_input and table.kind.name != "汇总表":
-                continue
-            batch.frames.append(build_frame(book, table, policy))
+        frames = book.__dict__.pop("_frames", None)  # built by read_batch's worker
+        batch.frames.extend(frames if frames is not None else _build_frames(book, policy))
     findings = [finding for book in books for finding in book.findings]
     for rule_id in RULES:
         if rule_id in CHECKS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from tr_excel import columns as K
@@ -25,6 +26,8 @@ _PARSERS = {
     K.USCC: (V.parse_uscc, "F06"),
 }
 _WARNING_RULE = {K.COUNT: "F10", K.MONTH: "F11"}
+# Column kinds read as text (_parse's last branch) or as a list value: None where the cell is blank.
+_TEXT_KINDS = frozenset({K.TEXT, K.SEQ, K.CITY, K.COUNTY, K.LIST})
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Frame:
 
     def finding(self, rule: str, message: str, row: int | None, column: str | None, **extra) -> Finding:
         """A finding at a row (and cell) of this table, attached to that row's project."""
+        if row is not None:
+            row = int(row)  # rules iterate DataFrame columns, which yield numpy ints that JSON cannot write
         where = dict(
             file=self.book.file,
             sheet=self.table.sheet,
@@ -62,20 +67,97 @@ class Frame:
             where["cell"] = self.table.cell(row, column) if row is not None else None
             where["column_index"] = self.table.columns.get(column, -1)
         if row is not None and row in self.row_index:
-            record = self.df.iloc[self.row_index[row]]
-            where["enterprise"] = record["_enterprise"]
-            where["enterprise_key"] = record["_ekey"] or None
+            enterprise, ekey, project, pkey = self._keys[self.row_index[row]]
+            where["enterprise"] = enterprise
+            where["enterprise_key"] = ekey or None
             if self.kind.per_project:
-                where["project"] = record["_project"]
-                where["project_key"] = (record["_ekey"], record["_pkey"])
+                where["project"] = project
+                where["project_key"] = (ekey, pkey)
         where.update(extra)
         return make_finding(rule, message, **where)
 
     @property
     def row_index(self) -> dict[int, int]:
         if not hasattr(self, "_row_index"):
-            self._row_index = {row: position for position, row in enumerate(self.df["_row"])}
+            self._row_index = {row: position for position, row in enumerate(self.df["_row"].tolist())}
         return self._row_index
+
+    def blank(self, column: str) -> np.ndarray:
+        """True where the column's cell was left blank in the sheet (V.is_blank), by position; all False for a
+        column the sheet does not have. build_frame works it out for the required columns, in the worker."""
+        blanks = self.__dict__.setdefault("_blanks", {})
+        if column not in blanks:
+            raw = self.table.cells.get(column)
+            if raw is None:
+                blanks[column] = np.zeros(len(self.table.rows), dtype=bool)
+            else:
+                blanks[column] = np.array(_distinct(raw, _is_blank), dtype=bool)
+        return blanks[column]
+
+    @property
+    def _keys(self) -> list[tuple]:
+        """(enterprise, enterprise key, project, project key) by position: a finding's project without a
+        DataFrame row lookup (which costs more than the finding)."""
+        if not hasattr(self, "_key_rows"):
+            df = self.df
+            columns = (df[name].tolist() for name in ("_enterprise", "_ekey", "_project", "_pkey"))
+            self._key_rows = list(zip(*columns, strict=True))
+        return self._key_rows
+
+
+def _distinct(values: list, function) -> list:
+    """function applied to every value, each distinct value once (results are shared: do not mutate).
+
+    The type is part of the key (True == 1 == 1.0 are different cells); the loop over the cells is in C.
+    """
+    keys = list(zip(map(type, values), values, strict=True))
+    try:
+        results = dict.fromkeys(keys)
+    except TypeError:  # an unhashable value: every cell on its own
+        return [function(value) for value in values]
+    for key in results:
+        results[key] = function(key[1])
+    return list(map(results.__getitem__, keys))
+
+
+# The characters V.is_blank and V.text_value take for white space besides str.isspace()'s (zero-width ones).
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def _is_blank(raw: object) -> bool:
+    """V.is_blank, without its regular expression for the usual text (which starts with a visible character)."""
+    if type(raw) is str and raw and not raw[0].isspace() and raw[0] not in _ZERO_WIDTH:
+        return False
+    return V.is_blank(raw)
+
+
+def _text_value(raw: object) -> str | None:
+    """V.text_value, without its regular expressions for the usual text (no white space at either end)."""
+    if (
+        type(raw) is str
+        and raw
+        and not raw[0].isspace()
+        and not raw[-1].isspace()
+        and raw[0] not in _ZERO_WIDTH
+        and raw[-1] not in _ZERO_WIDTH
+    ):
+        return raw
+    return V.text_value(raw)
+
+
+def _key(text: str | None) -> str:
+    return V.normalise_key(text) if text else ""
+
+
+def _invoices(raw: object) -> list[V.Parsed[str]]:
+    """V.split_invoices, with the usual cell (one 8- or 20-digit number typed as text) taken at once."""
+    if type(raw) is str and len(raw) in (8, 20) and raw.isascii() and raw.isdigit():
+        return [V.Parsed(raw)]
+    return V.split_invoices(raw)
+
+
+def _choice(raw: object) -> str | None:
+    return None if _is_blank(raw) else V.normalise_choice(_text_value(raw))
 
 
 def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
@@ -84,11 +166,12 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     frame = Frame(book=book, table=table, df=pd.DataFrame())
     enterprise = table.cells.get(table.kind.enterprise_column, [None] * len(table.rows))
     project = table.cells.get("项目名称", [None] * len(table.rows))
-    data["_enterprise"] = [V.text_value(v) for v in enterprise]
-    data["_ekey"] = [V.normalise_key(v) if v else "" for v in data["_enterprise"]]
-    data["_project"] = [V.text_value(v) for v in project]
-    data["_pkey"] = [V.normalise_key(v) if v else "" for v in data["_project"]]
-    frame.df = pd.DataFrame(data)
+    # Keys repeat down a sheet (30 line items of one project): each distinct value is normalised once.
+    data["_enterprise"] = _distinct(enterprise, _text_value)
+    data["_ekey"] = _distinct(data["_enterprise"], _key)
+    data["_project"] = _distinct(project, _text_value)
+    data["_pkey"] = _distinct(data["_project"], _key)
+    frame._row_index = {row: position for position, row in enumerate(table.rows)}
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
     for column in table.kind.columns:
         name = column.name
@@ -106,21 +189,39 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
         data[name][position] = pd.NA if table.kind.column(name).kind in (K.MONEY, K.SIGNED_MONEY) else None
         frame.bad.add((row, name))
     money = {c.name for c in table.kind.columns if c.kind in (K.MONEY, K.SIGNED_MONEY)}
-    # Money as exact nullable ints; everything else as plain Python objects (True is True, not numpy's).
+    # Money as exact nullable ints; everything else as plain Python objects (True is True, not numpy's; text
+    # stays object, not pandas' string dtype). One index object for every column, so pandas aligns none.
+    index = pd.RangeIndex(len(table.rows))
     frame.df = pd.DataFrame(
         {
-            name: pd.array(values, dtype="Int64") if name in money else pd.Series(values, dtype=object)
+            name: (
+                np.array(values, dtype=np.int64)
+                if name == "_row"
+                else pd.array(values, dtype="Int64")
+                if name in money
+                else pd.Series(np.fromiter(values, dtype=object, count=len(values)), index=index, dtype=object)
+            )
             for name, values in data.items()
-        }
+        },
+        index=index,
+        copy=False,
     )
-    frame.df["_row"] = frame.df["_row"].astype(int)
-    frame.df.attrs["columns_present"] = set(table.cells)
+    # Blank cells of the columns F01 and batch.readable look at, worked out here where the cores are. Text and
+    # list values are None exactly where the cell is blank (V.text_value, _choice): read off the column.
+    blanks = frame.__dict__.setdefault("_blanks", {})
+    for column in table.kind.columns:
+        if column.required or column.name in K.PLEDGE_FIXED_ASSET_COLUMNS:
+            if column.kind in _TEXT_KINDS and column.name in table.cells:
+                blanks[column.name] = frame.df[column.name].isna().to_numpy()
+            else:
+                frame.blank(column.name)
     for row, name in sorted(table.formula_cells):
         if row in frame.row_index:
             frame.findings.append(
                 frame.finding(
                     "S05",
-                    f"{frame.title(name)} 是公式但没有计算结果，数值未知（不按0处理）：请在 Excel 中打开、重新计算并保存",
+                    f"{frame.title(name)} 是公式但没有计算结果，数值未知（不按0处理）："
+                    "请在 Excel 中打开、重新计算并保存",
                     row,
                     name,
                 )
@@ -141,33 +242,35 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
     rows = table.rows
     name = column.name
     if column.kind in (K.MONEY, K.SIGNED_MONEY):
+        fast = _money_array(column, raw, rows, errors)
+        if fast is not None:
+            return fast
         values, reasons = V.parse_money_column(raw, allow_negative=column.kind == K.SIGNED_MONEY)
-        out = []
-        for row, value, reason, raw_value in zip(rows, values, reasons, raw, strict=True):
-            if reason:
-                errors.append(("F03", row, name, reason, raw_value))
-                out.append(pd.NA)
-            elif value is None:
-                # A blank required amount is F01's finding; unknown, not 0, to the rules that need it.
-                out.append(pd.NA if column.required else 0)
-            else:
-                out.append(value)
+        # A blank required amount is F01's finding; unknown, not 0, to the rules that need it.
+        blank = pd.NA if column.required else 0
+        out = [blank if value is None else value for value in values]
+        for position in [position for position, reason in enumerate(reasons) if reason]:
+            errors.append(("F03", rows[position], name, reasons[position], raw[position]))
+            out[position] = pd.NA
         return out
     if column.kind in _PARSERS:
         parser, rule = _PARSERS[column.kind]
-        out = []
-        for row, parsed, raw_value in zip(rows, V.parse_column(raw, parser), raw, strict=True):
-            if parsed.error:
-                errors.append((rule, row, name, parsed.error, raw_value))
-            elif parsed.warning:
-                errors.append((_WARNING_RULE.get(column.kind, rule), row, name, parsed.warning, raw_value))
-            out.append(None if parsed.error else parsed.value)
+        parsed = _distinct(raw, parser)
+        out = [result.value for result in parsed]
+        for position in [position for position, result in enumerate(parsed) if result.error or result.warning]:
+            result = parsed[position]
+            if result.error:
+                errors.append((rule, rows[position], name, result.error, raw[position]))
+                out[position] = None
+            else:
+                warning_rule = _WARNING_RULE.get(column.kind, rule)
+                errors.append((warning_rule, rows[position], name, result.warning, raw[position]))
         return out
     if column.kind == K.INVOICES:
         out = []
-        for row, raw_value in zip(rows, raw, strict=True):
+        for row, raw_value, parts in zip(rows, raw, _distinct(raw, _invoices), strict=True):
             numbers = []
-            for parsed in V.split_invoices(raw_value):
+            for parsed in parts:
                 if parsed.error:
                     errors.append(("F09", row, name, parsed.error, raw_value))
                 else:
@@ -176,6 +279,51 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
         return out
     if column.kind == K.LIST:
         aliases = policy.aliases.get(column.list_name, {})
-        choices = [V.normalise_choice(V.text_value(v)) if not V.is_blank(v) else None for v in raw]
-        return [aliases.get(choice, choice) for choice in choices]
-    return [V.text_value(v) for v in raw]
+        return [aliases.get(choice, choice) for choice in _distinct(raw, _choice)]
+    return _distinct(raw, _text_value)
+
+
+# V._fast_units' bound: below it a float's product with MONEY_SCALE rounds exactly as parse_money's Decimal does.
+_FAST_LIMIT = 2.0**43
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _money_array(column: K.Column, raw: list, rows: list[int], errors: list) -> pd.arrays.IntegerArray | None:
+    """A money column as an Int64 array: number cells converted in numpy, as V.parse_money_column would; the
+    other cells (text, ints, blanks of spaces, floats off the fast path) through V.parse_money_column. None,
+    having reported nothing, when an amount does not fit an int64 (the list path then says what it says)."""
+    count = len(raw)
+    allow_negative = column.kind == K.SIGNED_MONEY
+    cells = np.fromiter(raw, dtype=object, count=count)
+    kinds = np.fromiter(map(type, raw), dtype=object, count=count)
+    units = np.zeros(count, dtype=np.int64)
+    unknown = np.zeros(count, dtype=bool)
+    floats = np.flatnonzero(np.equal(kinds, float))
+    numbers = cells[floats].astype(np.float64)
+    scaled = numbers * V.MONEY_SCALE
+    with np.errstate(invalid="ignore"):
+        rounded = np.rint(scaled)  # half to even, as round()
+        fine = (np.abs(scaled) < _FAST_LIMIT) & (np.abs(scaled - rounded) < 0.25)
+        if not allow_negative:
+            fine &= rounded >= 0
+    units[floats[fine]] = rounded[fine].astype(np.int64)
+    blanks = np.equal(kinds, type(None))
+    others = np.ones(count, dtype=bool)
+    others[floats[fine]] = False
+    others[blanks] = False
+    slow = np.flatnonzero(others).tolist()
+    values, reasons = V.parse_money_column([raw[position] for position in slow], allow_negative=allow_negative)
+    if any(value is not None and abs(value) > _INT64_MAX for value in values):
+        return None
+    for position, value, reason in zip(slow, values, reasons, strict=True):
+        if reason:
+            errors.append(("F03", rows[position], column.name, reason, raw[position]))
+            unknown[position] = True
+        elif value is None:
+            blanks[position] = True
+        else:
+            units[position] = value
+    if column.required:
+        # A blank required amount is F01's finding; unknown, not 0, to the rules that need it.
+        unknown |= blanks
+    return pd.arrays.IntegerArray(units, unknown)
