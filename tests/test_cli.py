@@ -17,7 +17,8 @@ from tr_excel.cli import main
 from tr_excel.engine import validate
 
 # interface.md, "Findings as JSON": the field order is part of the interface.
-TOP_FIELDS = ["tool", "version", "policy", "inputs", "findings", "summary"]
+# interface.md's fields in order, then the reconciliation table issue 3 adds.
+TOP_FIELDS = ["tool", "version", "policy", "inputs", "findings", "summary", "reconciliation"]
 INPUT_FIELDS = ["file", "status", "projects"]
 FINDING_FIELDS = [
     "rule", "severity", "file", "sheet", "row", "column", "cell", "enterprise", "project", "message", "value",

@@ -838,3 +838,11 @@ def test_reconciliation_of_project_without_items(make_book, policy):
     third = table.iloc[2]
     assert third["发票合计"] == 0 and third["明细条数"] == 0 and third["发票张数"] == 0
     assert third["差额"] == Decimal(str(clean_value(policy, SUMMARY, 2, DONE)))
+
+
+def test_json_carries_the_reconciliation_table(make_book):
+    """validate --format json adds the per-project reconciliation (issue 3, item 3)."""
+    report = make_book()
+    rows = report.as_json()["reconciliation"]
+    assert len(rows) == report.inputs()[0]["projects"]
+    assert all(row["差额"] == "0" and row["申报已完成投资"] == row["发票合计"] for row in rows)

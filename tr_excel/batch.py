@@ -9,7 +9,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from tr_excel import values as V
 from tr_excel.columns import MONEY, SIGNED_MONEY, SUMMARY, SheetKind
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook
@@ -24,6 +23,7 @@ class Batch:
     books: list[Workbook]
     frames: list[Frame] = field(default_factory=list)
     _stacks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # results rules share
 
     def frames_of(self, kind: SheetKind) -> list[Frame]:
         return [frame for frame in self.frames if frame.kind is kind]
@@ -114,10 +114,7 @@ class Stacked:
     def blank(self, name: str) -> pd.Series:
         """True where the column's cell was left blank in the sheet (False where the sheet lacks the column)."""
         if ("blank", name) not in self._memo:
-            cells: list[bool] = []
-            for frame in self.frames:
-                raw = frame.table.cells.get(name)
-                cells.extend([V.is_blank(value) for value in raw] if raw is not None else [False] * len(frame.df))
+            cells = np.concatenate([frame.blank(name) for frame in self.frames]) if self.frames else []
             self._memo["blank", name] = pd.Series(cells, index=self.data.index, dtype=bool)
         return self._memo["blank", name]
 

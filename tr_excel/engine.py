@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from tr_excel import __version__
@@ -16,6 +17,7 @@ from tr_excel.columns import SUMMARY
 from tr_excel.findings import Finding, summarise
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook, discover, read_workbook
+from tr_excel.reconcile import reconciliation
 from tr_excel.rules import cells, cross, project  # noqa: F401  (registers the rules)
 from tr_excel.rules.registry import CHECKS, RULES
 from tr_excel.tables import Frame, build_frame
@@ -66,6 +68,10 @@ class Report:
             "inputs": self.inputs(),
             "findings": [finding.public() for finding in self.findings],
             "summary": self.summary,
+            "reconciliation": [
+                {key: format(value, "f") if isinstance(value, Decimal) else value for key, value in row.items()}
+                for row in reconciliation(self.batch).to_dict("records")
+            ],
         }
 
 
@@ -95,7 +101,7 @@ def _read_one(job: tuple[Path, str, int, Policy]) -> Workbook:
     """Read one file and type its tables, in a worker: what comes back is the book with its frames."""
     path, name, index, policy = job
     book = read_workbook(path, name, index, policy)
-    book._frames = _build_frames(book, policy)
+    book.frames = _build_frames(book, policy)
     return book
 
 
@@ -144,8 +150,7 @@ def validate(
         books = read_batch(paths, policy, progress)
     batch = Batch(policy=policy, books=books)
     for book in books:
-        frames = book.__dict__.pop("_frames", None)  # built by read_batch's worker
-        batch.frames.extend(frames if frames is not None else _build_frames(book, policy))
+        batch.frames.extend(book.frames or _build_frames(book, policy))
     findings = [finding for book in books for finding in book.findings]
     for rule_id in RULES:
         if rule_id in CHECKS:

@@ -9,10 +9,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tr_excel.engine import Report
 from tr_excel.findings import PUBLIC_FIELDS, SEVERITY_LABEL
 from tr_excel.rules.registry import RULES
+
+if TYPE_CHECKING:  # pandas and the rules load only for the commands that validate
+    from tr_excel.engine import Report
 
 
 class OutputExists(Exception):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import python_calamine
@@ -74,6 +76,7 @@ class Workbook:
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
     unit: Unit | None = None  # the 汇总表's 审核单位
+    frames: list = field(default_factory=list)  # its typed tables (tables.Frame), built where it was read
 
     @property
     def summary(self) -> Table | None:
@@ -427,14 +430,18 @@ def _score(kind: SheetKind, names: list[str]) -> int:
     return len(matched)
 
 
-_MATCH_CACHE: dict[tuple[str, str], object] = {}
+@functools.cache
+def _headers(kind_name: str) -> dict[str, object]:
+    """Every normalised header text that names one of the kind's columns → that column (the first, as before)."""
+    headers: dict[str, object] = {}
+    for column in KINDS_BY_NAME[kind_name].columns:
+        for name in header_names(column):
+            headers.setdefault(name, column)
+    return headers
 
 
 def _match(kind: SheetKind, name: str):
-    key = (kind.name, name)
-    if key not in _MATCH_CACHE:
-        _MATCH_CACHE[key] = next((c for c in kind.columns if name in header_names(c)), None)
-    return _MATCH_CACHE[key]
+    return _headers(kind.name).get(name)
 
 
 def _unit_line(rows: list[list]) -> str | None:
@@ -462,12 +469,20 @@ def _fill_merged_down(rows: list[list], merged: list, last_header: int, columns:
 
 
 def _is_total_word(value) -> bool:
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", _text(value))).rstrip(":：")
+    # 合计, 小计 and 总计 all have 计, which NFKC leaves as it is: every other cell is turned away at C speed.
+    if not isinstance(value, str) or "计" not in value:
+        return False
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).rstrip(":：")
     return text in TOTAL_WORDS
+
+
+def _has_content(value) -> bool:
+    return value is not None and value != "" and not (isinstance(value, str) and not value.strip())
 
 
 def _collect_rows(table: Table, rows: list[list], start: int) -> None:
     indexes = list(table.columns.items())
+    names = [name for name, _ in indexes]
     first_column = min(table.columns.values(), default=0)
     marker_columns = [
         table.columns[name]
@@ -476,25 +491,31 @@ def _collect_rows(table: Table, rows: list[list], start: int) -> None:
         )
         if name in table.columns
     ]
+    width = max([index for _, index in indexes] + [first_column]) + 1
+    pick = itemgetter(*[index for _, index in indexes], first_column)  # always a tuple; the last is dropped
+    kept: list[tuple] = []
     for position in range(start, len(rows)):
         row = rows[position]
-        values = [row[index] if index < len(row) else None for _, index in indexes]
-        filled = [v for v in values if v not in (None, "") and not (isinstance(v, str) and not v.strip())]
-        if not filled:
+        if len(row) < width:  # calamine's rows are as wide as the sheet; a hand-built list may not be
+            row = [*row, *([None] * (width - len(row)))]
+        values = pick(row)[:-1]
+        if not any(map(_has_content, values)):
             continue
-        first_text = _text(row[first_column] if first_column < len(row) else None).strip()
-        if first_text.startswith(NOTE_STARTS):
+        first = row[first_column]
+        if isinstance(first, str) and first.strip().startswith(NOTE_STARTS):
             break  # the 填表说明 block: nothing below is data
-        if any(_is_total_word(row[i]) for i in marker_columns if i < len(row)):
+        if any(_is_total_word(row[i]) for i in marker_columns):
             if table.kind is SUMMARY and table.total_row is None:
                 table.total_row = position + 1
-                table.total_cells = {name: row[i] if i < len(row) else None for name, i in indexes}
+                table.total_cells = dict(zip(names, values, strict=True))
             continue
         if table.kind is SUMMARY and _is_note_line(row, table):
             continue
         table.rows.append(position + 1)
-        for (name, _), value in zip(indexes, values, strict=True):
-            table.cells[name].append(value)
+        kept.append(values)
+    # One column at a time, at C speed, instead of one append per cell.
+    for name, column in zip(names, zip(*kept, strict=True), strict=False):
+        table.cells[name] = list(column)
 
 
 def _is_note_line(row: list, table: Table) -> bool:

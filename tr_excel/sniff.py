@@ -20,6 +20,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -549,8 +550,8 @@ def _inflate(handle: BinaryIO, member: zipfile.ZipInfo, scan: _XmlScan | None) -
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])(?:[^>]*?\sr\s*=\s*[\"']([^\"']*)[\"'])?[^>]*>")
 _FAST_ANY = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"')
 _FAST_CONTENT = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*(?<!/)>')
-# A cell reference not of the plain form, or a cell or row tag with a namespace prefix.
-_IRREGULAR = re.compile(rb'<(?:c r="(?![A-Z]{1,3}\d{1,7}")|[\w.\-]+:(?:c|row)[\s/>])')
+# One pass for what _fast cannot take: a cell tag not written <c r="B7" ...>, or a cell or row tag with a prefix.
+_IRREGULAR_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}\d{1,7}")|<[\w.\-]+:(?:c|row)[\s/>]')
 _REF = re.compile(rb"\s*([A-Za-z]{0,8})(\d{1,12})\s*$")
 _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 
@@ -655,9 +656,9 @@ class _XmlScan:
     def _fast(self, buffer: bytes) -> bool:
         """Every cell tag written as spreadsheet programs write it (<c r="B7"...>): a few C-speed passes.
         False, having changed nothing, when some cell tag is not: the tag-by-tag walk takes over."""
-        tags = sum(map(buffer.count, (b"<c ", b"<c>", b"<c/", b"<c\t", b"<c\n", b"<c\r")))
-        if tags != buffer.count(b'<c r="') or _IRREGULAR.search(buffer):
+        if _IRREGULAR_CELL.search(buffer):
             return False
+        tags = buffer.count(b'<c r="')
         if not tags:
             return True
         last = _FAST_ANY.findall(buffer[buffer.rfind(b"<c r=") :])[0]
@@ -666,9 +667,8 @@ class _XmlScan:
         content = _FAST_CONTENT.findall(buffer)
         self.extent.count(len(content))
         if content:
-            letters, digits = zip(*content, strict=True)
-            far_row = max(map(int, set(digits)))
-            far_letters = max(set(letters), key=lambda text: (len(text), text))
+            far_row = max(map(int, set(map(itemgetter(1), content))))
+            far_letters = max(set(map(itemgetter(0), content)), key=lambda text: (len(text), text))
             far_column = _column_number(far_letters)
             if far_row > self.limit["max_rows"]:  # name a real cell of that row in the message
                 self.extent.content(far_row, next(_column_number(a) for a, b in content if int(b) == far_row), False)

@@ -43,6 +43,7 @@ class Frame:
     df: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
     bad: set[tuple[int, str]] = field(default_factory=set)  # (row, column) with an F finding or S05
+    blanks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # column → blank mask (see blank())
 
     @property
     def kind(self) -> K.SheetKind:
@@ -85,7 +86,7 @@ class Frame:
     def blank(self, column: str) -> np.ndarray:
         """True where the column's cell was left blank in the sheet (V.is_blank), by position; all False for a
         column the sheet does not have. build_frame works it out for the required columns, in the worker."""
-        blanks = self.__dict__.setdefault("_blanks", {})
+        blanks = self.blanks
         if column not in blanks:
             raw = self.table.cells.get(column)
             if raw is None:
@@ -208,7 +209,7 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     )
     # Blank cells of the columns F01 and batch.readable look at, worked out here where the cores are. Text and
     # list values are None exactly where the cell is blank (V.text_value, _choice): read off the column.
-    blanks = frame.__dict__.setdefault("_blanks", {})
+    blanks = frame.blanks
     for column in table.kind.columns:
         if column.required or column.name in K.PLEDGE_FIXED_ASSET_COLUMNS:
             if column.kind in _TEXT_KINDS and column.name in table.cells:
