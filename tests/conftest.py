@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from tr_excel import columns as K
 from tr_excel.engine import Report, validate
 from tr_excel.findings import Finding, column_letter
 from tr_excel.policy import Policy, load_policy
-from tr_excel.synth import Submission, clean_project, write_submission
+from tr_excel.synth import Submission, submission_of, write_submission
 
 UNIT = "忻州市繁峙县工业和信息化局"
 CITY_UNIT = "忻州市工业和信息化局"
@@ -61,21 +60,7 @@ def row_of(sheet: str, index: int) -> int:
 
 def clean_submission(policy: Policy, unit: str = UNIT, seed: int = 7) -> Submission:
     """The PROJECTS as synth writes them: every sheet filled, consistent, free of findings."""
-    rng = random.Random(seed)
-    submission = Submission(unit=unit)
-    for index, (enterprise, project, direction, finished) in enumerate(PROJECTS):
-        submission.extend(
-            clean_project(
-                policy,
-                rng,
-                enterprise=enterprise,
-                project=project,
-                direction_name=direction,
-                finished=finished,
-                invoice_start=10_000_000 + 100 * index,
-            )
-        )
-    return submission
+    return submission_of(policy, unit, PROJECTS, seed=seed)
 
 
 def edit(sheet: str, index: int, values: dict) -> Mutation:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import shutil
 import subprocess
 import zipfile
@@ -22,7 +21,7 @@ from tr_excel.consolidate.returns import MAX_NAME_BYTES, annotate, return_names,
 from tr_excel.findings import Finding
 from tr_excel.policy import Policy
 from tr_excel.reader import read_workbook
-from tr_excel.synth import Submission, clean_project, make_uscc, write_submission
+from tr_excel.synth import submission_of, write_submission
 
 CITY_UNIT = "忻州市工业和信息化局"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -53,23 +52,9 @@ def unit_of(county: str, city: str = "忻州市") -> str:
 
 def county_book(policy: Policy, path: Path, county: str, projects, seed: int, city: str = "忻州市", edits=()):
     """A clean county workbook of projects (enterprise, project, direction); edits change rows before writing."""
-    rng = random.Random(seed)
-    submission = Submission(unit=unit_of(county, city))
-    for index, (enterprise, project, direction) in enumerate(projects):
-        submission.extend(
-            clean_project(
-                policy,
-                rng,
-                enterprise=enterprise,
-                project=project,
-                direction_name=direction,
-                county=county,
-                city=city,
-                invoice_start=seed * 100_000 + 100 * index,
-                uscc=make_uscc(rng),
-            )
-        )
-    submission.unit = unit_of(county, city)
+    submission = submission_of(
+        policy, unit_of(county, city), projects, seed=seed, county=county, city=city, invoice_start=seed * 100_000
+    )
     for sheet, index, values in edits:
         submission.rows[sheet][index].update(values)
     path.parent.mkdir(parents=True, exist_ok=True)

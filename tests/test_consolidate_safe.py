@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import os
-import random
 import re
 import unicodedata
 import zipfile
@@ -33,7 +32,7 @@ from tr_excel.consolidate.returns import (
 )
 from tr_excel.output import as_csv
 from tr_excel.policy import Policy
-from tr_excel.synth import Submission, clean_project, make_uscc, write_submission
+from tr_excel.synth import submission_of, write_submission
 
 UNIT = "忻州市工业和信息化局"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -63,21 +62,9 @@ REVIEW_FORMULAS: dict[tuple[str, str], str] = {}
 
 def county_book(policy: Policy, path: Path, projects, seed: int, edits=(), county: str = "繁峙县") -> Path:
     """A clean county workbook of (enterprise, project, direction); edits: (sheet, row index, values)."""
-    rng = random.Random(seed)
-    submission = Submission(unit=f"忻州市{county}工业和信息化局")
-    for index, (enterprise, project, direction) in enumerate(projects):
-        submission.extend(
-            clean_project(
-                policy,
-                rng,
-                enterprise=enterprise,
-                project=project,
-                direction_name=direction,
-                county=county,
-                invoice_start=seed * 100_000 + 100 * index,
-                uscc=make_uscc(rng),
-            )
-        )
+    submission = submission_of(
+        policy, f"忻州市{county}工业和信息化局", projects, seed=seed, county=county, invoice_start=seed * 100_000
+    )
     for sheet, index, values in edits:
         submission.rows[sheet][index].update(values)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,6 @@ basis categories); 建设计划 three nodes for projects 0 (rows 3–5) and 3 (r
 
 from __future__ import annotations
 
-import random
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from conftest import CITY_UNIT, PROJECTS, at, cell, clean_submission, edit, list
 from tr_excel import columns as K
 from tr_excel.engine import validate
 from tr_excel.reconcile import COLUMNS, reconciliation
-from tr_excel.synth import Submission, clean_project, write_submission
+from tr_excel.synth import Submission, submission_of, write_submission
 
 SUMMARY, PLEDGE, ENTITY = "汇总表", "承诺书", "申报主体"
 ITEMS, PLAN, SMART, INSPECTION = "投资明细", "建设计划", "智能制造环节", "现场核查"
@@ -121,23 +120,7 @@ OTHER_PROJECTS = (
 
 
 def other_submission(policy, projects=OTHER_PROJECTS, usccs=None) -> Submission:
-    rng = random.Random(11)
-    submission = Submission(unit=OTHER_UNIT)
-    for index, (enterprise, project, direction, finished) in enumerate(projects):
-        submission.extend(
-            clean_project(
-                policy,
-                rng,
-                enterprise=enterprise,
-                project=project,
-                direction_name=direction,
-                county="代县",
-                finished=finished,
-                invoice_start=30_000_000 + 100 * index,
-                uscc=(usccs or {}).get(enterprise),
-            )
-        )
-    return submission
+    return submission_of(policy, OTHER_UNIT, projects, seed=11, county="代县", invoice_start=30_000_000, usccs=usccs)
 
 
 @pytest.fixture

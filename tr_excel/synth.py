@@ -272,3 +272,36 @@ def write_submission(path: Path, submission: Submission, policy: Policy, *, titl
                 else:
                     sheet.write_number(first + offset, index, value)
     workbook.close()
+
+
+def submission_of(
+    policy: Policy,
+    unit: str,
+    projects,
+    *,
+    seed: int,
+    county: str = "繁峙县",
+    city: str = "忻州市",
+    invoice_start: int = 10_000_000,
+    usccs: dict[str, str] | None = None,
+) -> Submission:
+    """A clean unit workbook of projects given as (enterprise, project, direction[, finished]); each project
+    takes 100 invoice numbers from invoice_start on, so that two units built apart share none."""
+    rng = random.Random(seed)
+    submission = Submission(unit=unit)
+    for index, (enterprise, project, direction, *finished) in enumerate(projects):
+        submission.extend(
+            clean_project(
+                policy,
+                rng,
+                enterprise=enterprise,
+                project=project,
+                direction_name=direction,
+                county=county,
+                city=city,
+                finished=finished[0] if finished else True,
+                invoice_start=invoice_start + 100 * index,
+                uscc=(usccs or {}).get(enterprise),
+            )
+        )
+    return submission
