@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -114,26 +114,43 @@ def _build_frames(book: Workbook, policy: Policy) -> list[Frame]:
     ]
 
 
+def worker_pool(tasks: int | None = None) -> ProcessPoolExecutor | None:
+    """A process pool of one worker per core (at most one per task), or None on one core. Its workers start at
+    the first task, each forked from the process as it is then: create it, and give it a task, before the
+    parent holds much (a worker forked from a parent holding every book would count all of it in its RSS)."""
+    workers = min(os.cpu_count() or 1, tasks or os.cpu_count() or 1)
+    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) if workers > 1 else None
+
+
 def read_batch(
-    paths: list[Path], policy: Policy, progress: Callable[[int, int, str], None] | None = None
+    paths: list[Path],
+    policy: Policy,
+    progress: Callable[[int, int, str], None] | None = None,
+    pool: Executor | None = None,
 ) -> list[Workbook]:
     """Read every workbook under the paths and type its tables, in parallel over the cores when there are many.
 
-    Each file is read once, in one worker, which also builds its frames (validate takes them from there).
+    Each file is read once, in one worker, which also builds its frames (validate takes them from there). The
+    pool, when given, is the caller's (consolidate uses its workers again for the return copies) and stays open.
     """
     files = discover(paths)
     if not files:
         raise NoInput("在给出的路径下没有找到 Excel 工作簿（.xlsx/.xlsm/.xls）")
     jobs = [(path, name, index, policy) for index, (path, name) in enumerate(files)]
-    workers = min(os.cpu_count() or 1, len(jobs))
     books: list[Workbook] = []
-    if workers > 1 and len(jobs) >= PARALLEL_MIN_FILES:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) as pool:
+    own = pool is None and len(jobs) >= PARALLEL_MIN_FILES
+    if own:
+        pool = worker_pool(len(jobs))
+    if pool is not None and len(jobs) >= PARALLEL_MIN_FILES:
+        try:
             # One file a task: files differ in size, and a task costs far less than reading a file.
             for book in pool.map(_read_one, jobs):
                 books.append(book)
                 if progress:
                     progress(len(books), len(jobs), book.file)
+        finally:
+            if own:
+                pool.shutdown()
     else:
         for job in jobs:
             books.append(_read_one(job))
@@ -143,11 +160,14 @@ def read_batch(
 
 
 def validate(
-    paths: list[Path], policy: Policy, progress: Callable[[int, int, str], None] | None = None
+    paths: list[Path],
+    policy: Policy,
+    progress: Callable[[int, int, str], None] | None = None,
+    pool: Executor | None = None,
 ) -> Report:
-    """Read, validate and cross-check every workbook under the paths."""
+    """Read, validate and cross-check every workbook under the paths (in the caller's pool when given one)."""
     with _no_cyclic_gc():  # also while the books arrive from the workers and are unpickled
-        books = read_batch(paths, policy, progress)
+        books = read_batch(paths, policy, progress, pool)
     batch = Batch(policy=policy, books=books)
     for book in books:
         batch.frames.extend(book.frames or _build_frames(book, policy))

@@ -171,8 +171,9 @@ def read_workbook(path: Path, file: str, index: int, policy: Policy) -> Workbook
     """Read one file. Never raises for a bad file: it becomes an S01 finding."""
     book = Workbook(file=file, path=path, index=index)
     try:
-        real_format = check_readable(path, policy.limits)
-        _read_tables(book, policy, real_format)
+        scanned: dict[str, bool] = {}
+        real_format = check_readable(path, policy.limits, scanned)
+        _read_tables(book, policy, real_format, scanned)
     except Unreadable as reason:
         _unreadable(book, str(reason))
     except Exception as error:  # a bug of ours, met on a strange file: still one finding, never a crash
@@ -212,7 +213,9 @@ def open_calamine(path: Path, real_format: str | None = None):
         return python_calamine.CalamineWorkbook.from_filelike(handle)
 
 
-def _read_tables(book: Workbook, policy: Policy, real_format: str = "xlsx") -> None:
+def _read_tables(
+    book: Workbook, policy: Policy, real_format: str = "xlsx", scanned: dict[str, bool] | None = None
+) -> None:
     try:
         calamine = open_calamine(book.path, real_format)
     except python_calamine.PasswordError as error:
@@ -227,7 +230,7 @@ def _read_tables(book: Workbook, policy: Policy, real_format: str = "xlsx") -> N
     if len(metadata) > max_sheets:
         raise Unreadable(f"工作簿有 {len(metadata)} 个工作表，超过上限 {max_sheets} 个，请删除多余的工作表后重新报送")
     try:
-        formulas = _formulas_without_value(book.path)
+        formulas = _formulas_without_value(book.path, scanned)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as error:
         raise Unreadable(f"文件已损坏，无法解压（{type(error).__name__}），请重新保存后报送") from error
     candidates: list[tuple[Table, bool]] = []
@@ -377,11 +380,13 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
     """Recognise the sheet's kind from its header and collect its data rows."""
     best = None  # (score, kind, header_index, last_header_index, names)
     search = min(len(rows), HEADER_SEARCH_ROWS)
+    # Each row of the search normalised once: a row is the upper header row of one layout, the lower of another.
+    normalised = [[normalise_header(v, policy.data_year) for v in row] for row in rows[: search + 1]]
     for top in range(search):
-        single = [normalise_header(v, policy.data_year) for v in rows[top]]
+        single = normalised[top]
         layouts = [(top, single)]
         if top + 1 < len(rows):
-            below = [normalise_header(v, policy.data_year) for v in rows[top + 1]]
+            below = normalised[top + 1]
             # A two-level header: a leaf in the lower row names the column; a cell merged over both
             # rows has its text in the upper row only.
             layouts.append((top + 1, [low or high for high, low in zip(single, below, strict=False)]))
@@ -426,8 +431,9 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
 
 
 def _score(kind: SheetKind, names: list[str]) -> int:
-    matched = {column.name for name in names if name for column in [_match(kind, name)] if column}
-    return len(matched)
+    # The header texts the kind knows, met in a set intersection (called for every row, layout and kind).
+    headers = _headers(kind.name)
+    return len({headers[name].name for name in headers.keys() & set(names) if name})
 
 
 @functools.cache
@@ -493,6 +499,7 @@ def _collect_rows(table: Table, rows: list[list], start: int) -> None:
     ]
     width = max([index for _, index in indexes] + [first_column]) + 1
     pick = itemgetter(*[index for _, index in indexes], first_column)  # always a tuple; the last is dropped
+    markers = itemgetter(*marker_columns, first_column)  # the same
     kept: list[tuple] = []
     for position in range(start, len(rows)):
         row = rows[position]
@@ -504,7 +511,7 @@ def _collect_rows(table: Table, rows: list[list], start: int) -> None:
         first = row[first_column]
         if isinstance(first, str) and first.strip().startswith(NOTE_STARTS):
             break  # the 填表说明 block: nothing below is data
-        if any(_is_total_word(row[i]) for i in marker_columns):
+        if any(map(_is_total_word, markers(row)[:-1])):
             if table.kind is SUMMARY and table.total_row is None:
                 table.total_row = position + 1
                 table.total_cells = dict(zip(names, values, strict=True))
@@ -532,17 +539,20 @@ _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _SHEET_XML_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 
 
-def _formulas_without_value(path: Path) -> dict[str, set[tuple[int, int]]]:
+def _formulas_without_value(path: Path, scanned: dict[str, bool] | None = None) -> dict[str, set[tuple[int, int]]]:
     """(row, column) of every formula cell that has no cached value, per sheet name (xlsx/xlsm only).
 
     python-calamine returns '' for such a cell, which would read as blank or zero; the value is in
-    fact unknown (the file was written by a program that does not calculate), so it is an S05.
+    fact unknown (the file was written by a program that does not calculate), so it is an S05. scanned is
+    what check_readable found (part → "<f" in it): a part it saw without one is not inflated again.
     """
     if not zipfile.is_zipfile(path):
         return {}
     found: dict[str, set[tuple[int, int]]] = {}
     with zipfile.ZipFile(path) as archive:
         for sheet_name, member in _sheet_members(archive).items():
+            if scanned is not None and scanned.get(member) is False:
+                continue
             try:
                 data = archive.read(member)
             except KeyError:

@@ -54,10 +54,14 @@ class Unreadable(Exception):
     """The file cannot be read as a workbook; str() is the Chinese reason for the S01 finding."""
 
 
-def check_readable(path: Path, limits: Mapping[str, int] | None = None) -> str:
+def check_readable(
+    path: Path, limits: Mapping[str, int] | None = None, formulas: dict[str, bool] | None = None
+) -> str:
     """Raise Unreadable with a specific reason, or return the file's real format: "xlsx" (also .xlsm) or "xls".
 
-    The format comes from the content, not the name: an .xlsx renamed .xls is still "xlsx".
+    The format comes from the content, not the name: an .xlsx renamed .xls is still "xlsx". formulas, when
+    given, receives every XML part of an .xlsx scanned → whether "<f" (a formula) is in it: the reader then
+    inflates only those parts to look for formulas without a value, not every sheet a second time.
     """
     limit = {**DEFAULT_LIMITS, **(limits or {})}
     try:
@@ -79,7 +83,7 @@ def check_readable(path: Path, limits: Mapping[str, int] | None = None) -> str:
         with path.open("rb") as handle:
             head = handle.read(_HEAD)
             if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
-                _check_zip(handle, size, limit)
+                _check_zip(handle, size, limit, formulas)
                 return "xlsx"
             if head.startswith(OLE_MAGIC):
                 _check_ole(handle, size, limit)
@@ -361,7 +365,7 @@ def _biff_records(data: bytes, position: int):
 # ---------------------------------------------------------------------------------------- zip (.xlsx)
 
 
-def _check_zip(handle: BinaryIO, size: int, limit: dict[str, int]) -> None:
+def _check_zip(handle: BinaryIO, size: int, limit: dict[str, int], formulas: dict[str, bool] | None) -> None:
     parts = _zip_entry_count(handle, size)
     if parts > limit["max_parts"]:
         raise Unreadable(
@@ -371,7 +375,7 @@ def _check_zip(handle: BinaryIO, size: int, limit: dict[str, int]) -> None:
     try:
         handle.seek(0)
         with zipfile.ZipFile(handle) as archive:
-            _check_archive(archive, handle, limit)
+            _check_archive(archive, handle, limit, formulas)
     except zipfile.BadZipFile as error:
         raise Unreadable(CORRUPT_ZIP) from error
     except zlib.error as error:
@@ -399,7 +403,9 @@ def _zip_entry_count(handle: BinaryIO, size: int) -> int:
     return count
 
 
-def _check_archive(archive: zipfile.ZipFile, handle: BinaryIO, limit: dict[str, int]) -> None:
+def _check_archive(
+    archive: zipfile.ZipFile, handle: BinaryIO, limit: dict[str, int], formulas: dict[str, bool] | None
+) -> None:
     members = archive.infolist()
     names = {member.filename for member in members}
     if "xl/workbook.xml" not in names:
@@ -427,6 +433,9 @@ def _check_archive(archive: zipfile.ZipFile, handle: BinaryIO, limit: dict[str, 
         _inflate(handle, member, scan)
         if scan is not None:
             scan.close()
+            if formulas is not None:
+                # A name twice in the zip: "<f" in any of its parts (the reader reads the last one).
+                formulas[member.filename] = formulas.get(member.filename, False) or scan.formula
 
 
 def _not_a_workbook_zip(archive: zipfile.ZipFile, names: set[str]) -> str:
@@ -550,8 +559,12 @@ def _inflate(handle: BinaryIO, member: zipfile.ZipInfo, scan: _XmlScan | None) -
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])(?:[^>]*?\sr\s*=\s*[\"']([^\"']*)[\"'])?[^>]*>")
 _FAST_ANY = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"')
 _FAST_CONTENT = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*(?<!/)>')
-# One pass for what _fast cannot take: a cell tag not written <c r="B7" ...>, or a cell or row tag with a prefix.
-_IRREGULAR_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}\d{1,7}")|<[\w.\-]+:(?:c|row)[\s/>]')
+# What _fast cannot take: a cell tag not written <c r="B7" ...>, or a cell or row tag with a prefix. Two patterns,
+# each with a literal start the regular expression engine skips ahead to (one alternation tried at every "<"
+# took twice as long); the prefixed tag's only where a ":c" or ":row" is, which a sheet rarely has.
+_IRREGULAR_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}\d{1,7}")')
+_PREFIX_HINT = re.compile(rb":(?:c|row)[\s/>]")
+_PREFIXED_TAG = re.compile(rb"<[\w.\-]+:(?:c|row)[\s/>]")
 _REF = re.compile(rb"\s*([A-Za-z]{0,8})(\d{1,12})\s*$")
 _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 
@@ -622,9 +635,12 @@ class _XmlScan:
         self.row = 0
         self.column = 0
         self.slow = False
+        self.formula = False  # "<f" somewhere in the part
 
     def feed(self, data: bytes) -> None:
         window = self.tail + data
+        # The tail kept from the chunk before: a "<f" cut in two by the chunks is found too.
+        self.formula = self.formula or b"<f" in window
         if b"<!" in window and any(word in window for word in _FORBIDDEN):
             raise Unreadable(UNSAFE_XML)
         self.tail = window[-16:]
@@ -656,7 +672,7 @@ class _XmlScan:
     def _fast(self, buffer: bytes) -> bool:
         """Every cell tag written as spreadsheet programs write it (<c r="B7"...>): a few C-speed passes.
         False, having changed nothing, when some cell tag is not: the tag-by-tag walk takes over."""
-        if _IRREGULAR_CELL.search(buffer):
+        if _IRREGULAR_CELL.search(buffer) or (_PREFIX_HINT.search(buffer) and _PREFIXED_TAG.search(buffer)):
             return False
         tags = buffer.count(b'<c r="')
         if not tags:

@@ -150,13 +150,6 @@ def _key(text: str | None) -> str:
     return V.normalise_key(text) if text else ""
 
 
-def _invoices(raw: object) -> list[V.Parsed[str]]:
-    """V.split_invoices, with the usual cell (one 8- or 20-digit number typed as text) taken at once."""
-    if type(raw) is str and len(raw) in (8, 20) and raw.isascii() and raw.isdigit():
-        return [V.Parsed(raw)]
-    return V.split_invoices(raw)
-
-
 def _choice(raw: object) -> str | None:
     return None if _is_blank(raw) else V.normalise_choice(_text_value(raw))
 
@@ -268,10 +261,15 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
                 errors.append((warning_rule, rows[position], name, result.warning, raw[position]))
         return out
     if column.kind == K.INVOICES:
+        # Invoice numbers rarely repeat (no _distinct): the usual cell, one 8- or 20-digit number typed as text,
+        # is taken as it is, the others through V.split_invoices.
         out = []
-        for row, raw_value, parts in zip(rows, raw, _distinct(raw, _invoices), strict=True):
+        for row, raw_value in zip(rows, raw, strict=True):
+            if type(raw_value) is str and len(raw_value) in (8, 20) and raw_value.isascii() and raw_value.isdigit():
+                out.append((raw_value,))
+                continue
             numbers = []
-            for parsed in parts:
+            for parsed in V.split_invoices(raw_value):
                 if parsed.error:
                     errors.append(("F09", row, name, parsed.error, raw_value))
                 else:

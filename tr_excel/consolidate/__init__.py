@@ -13,12 +13,13 @@ from tr_excel.consolidate.returns import (
     DEFAULT_MAX_ANNOTATED_CELLS,
     RETURN_DIR,
     RETURN_SUFFIX,
-    annotate,
+    return_job,
     return_names,
+    write_return,
 )
 from tr_excel.consolidate.review import review_bytes
 from tr_excel.consolidate.summary import summary_bytes
-from tr_excel.engine import Report, validate
+from tr_excel.engine import Report, validate, worker_pool
 from tr_excel.findings import Finding
 from tr_excel.output import as_json, write_atomic
 from tr_excel.policy import Policy
@@ -105,34 +106,42 @@ def consolidate(
     workbook is found. Every file is written under a temporary name and renamed.
     """
     check_outdir(outdir, paths, force)
-    report = validate(paths, policy, progress)
-    # A file found under an input folder may be a link to an output of an earlier run.
-    check_inputs_kept(outdir, [book.path for book in report.books])
-    selection = select(report, include_errors)
-    result = ConsolidateResult(report, selection)
+    # One pool for both: its workers fork while this process is still small (see worker_pool), read the books,
+    # then write the return copies, openpyxl's load and save of each returned workbook being most of the time.
+    pool = worker_pool()
+    try:
+        report = validate(paths, policy, progress, pool)
+        # A file found under an input folder may be a link to an output of an earlier run.
+        check_inputs_kept(outdir, [book.path for book in report.books])
+        selection = select(report, include_errors)
+        result = ConsolidateResult(report, selection)
+        by_book: dict[int, list[Finding]] = defaultdict(list)
+        for finding in report.findings:
+            by_book[finding.file_index].append(finding)
+        returned = [book for book in report.books if book.readable and by_book[book.index]]
+        names = return_names(returned)
+        max_cells = policy.limits.get("max_annotated_cells", DEFAULT_MAX_ANNOTATED_CELLS)
+        copies = [outdir / RETURN_DIR / names[book.index] for book in returned]
+        jobs = [
+            return_job(book, by_book[book.index], max_cells, path) for book, path in zip(returned, copies, strict=True)
+        ]
+        # In order, as written one after the other: the anchors and notes come back in the books' order.
+        done = pool.map(write_return, jobs) if pool is not None and len(jobs) > 1 else map(write_return, jobs)
+        anchors: dict[Finding, tuple[str, str]] = {}
+        notes: dict[int, str] = {}
+        for book, (book_anchors, note) in zip(returned, done, strict=True):
+            anchors.update(book_anchors)
+            if note:
+                notes[book.index] = note
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
     def write(relative: str, data: bytes | str) -> None:
         path = outdir / relative
         write_atomic(path, data, force=True)
         result.written.append(path)
 
-    by_book: dict[int, list[Finding]] = defaultdict(list)
-    for finding in report.findings:
-        by_book[finding.file_index].append(finding)
-    returned = [book for book in report.books if book.readable and by_book[book.index]]
-    names = return_names(returned)
-    anchors: dict[Finding, tuple[str, str]] = {}
-    notes: dict[int, str] = {}
-    copies: list[Path] = []
-    max_cells = policy.limits.get("max_annotated_cells", DEFAULT_MAX_ANNOTATED_CELLS)
-    for book in returned:
-        annotated = annotate(book, by_book[book.index], max_cells)
-        anchors.update(annotated.anchors)
-        if annotated.note:
-            notes[book.index] = annotated.note
-        path = outdir / RETURN_DIR / names[book.index]
-        write_atomic(path, annotated.data, force=True)
-        copies.append(path)
     write(SUMMARY_FILE, summary_bytes(selection.included, policy, unit))
     write(REVIEW_FILE, review_bytes(report, selection, unit, names, anchors, reconciliation(report.batch), notes))
     write(FINDINGS_FILE, as_json(report))

@@ -7,7 +7,7 @@ import re
 import unicodedata
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import openpyxl
@@ -20,6 +20,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.cell_range import CellRange
 
 from tr_excel.findings import ERROR, SEVERITY_LABEL, WARNING, Finding
+from tr_excel.output import write_atomic
 from tr_excel.reader import WORKBOOK_SUFFIXES, Workbook, open_calamine
 from tr_excel.sniff import ZIP_MAGIC
 
@@ -124,6 +125,26 @@ def annotate(book: Workbook, findings: list[Finding], max_cells: int = DEFAULT_M
             return _annotate_workbook(book, findings, workbook)
     except Exception:  # openpyxl raises many kinds on files calamine reads: fall back to the values
         return _annotate_values(book, findings, NOTE_UNCOPIED)
+
+
+def return_job(book: Workbook, findings: list[Finding], max_cells: int, path: Path) -> tuple:
+    """What write_return needs, small enough to send to a pool worker: the book without its values and typed
+    frames (a copy needs only where its tables are), its findings, and where its copy goes."""
+    tables = {
+        kind: replace(table, rows=[], cells={}, formula_cells=set(), total_cells={})
+        for kind, table in book.tables.items()
+    }
+    light = Workbook(file=book.file, path=book.path, index=book.index, tables=tables, readable=book.readable)
+    return light, findings, max_cells, path
+
+
+def write_return(job: tuple) -> tuple[dict[Finding, tuple[str, str]], str | None]:
+    """Annotate one book (a job of return_job) and write its copy under a temporary name, renamed when whole:
+    run in a pool worker, so only where each comment went and the note come back, not the copy's bytes."""
+    book, findings, max_cells, path = job
+    annotated = annotate(book, findings, max_cells)
+    write_atomic(path, annotated.data, force=True)
+    return annotated.anchors, annotated.note
 
 
 def _open(path: Path):
