@@ -53,6 +53,11 @@ class SheetKind:
     enterprise_column: str = "企业名称"
     extra: dict = field(default_factory=dict)
 
+    def __reduce__(self):
+        # Rules tell sheet kinds apart by identity (frame.kind is SUMMARY): a kind coming back from a pool
+        # worker must be the module's own object, not an equal copy, so it pickles as a reference by name.
+        return (_kind_named, (self.name,))
+
     def column(self, name: str) -> Column:
         for column in self.columns:
             if column.name == name:
@@ -240,6 +245,10 @@ INSPECTION = SheetKind(
 SHEET_KINDS: tuple[SheetKind, ...] = (SUMMARY, PLEDGE, ENTITY, INVESTMENT, PLAN, SMART, INSPECTION)
 KINDS_BY_NAME = {kind.name: kind for kind in SHEET_KINDS}
 NOTES_SHEET = "填表说明"
+
+
+def _kind_named(name: str) -> SheetKind:
+    return KINDS_BY_NAME[name]
 
 # Header suffixes that counties add or drop at will; stripped before comparing.
 _OPTIONAL_SUFFIX = re.compile(r"\((?:是/否|是或否|%|万元|单位:万元|逐项填写|[^()]*字[以之]?内[^()]*)\)$")

@@ -1,0 +1,30 @@
+"""A batch big enough to be read in the process pool gives exactly the findings of a batch read in one process."""
+
+from __future__ import annotations
+
+import pickle
+
+from tests.conftest import UNIT, clean_submission, edit
+from tr_excel import columns as K
+from tr_excel import engine
+from tr_excel.synth import write_submission
+
+
+def test_sheet_kinds_come_back_from_a_worker_as_the_same_objects():
+    """Rules select frames with `frame.kind is SUMMARY`; an unpickled copy would silently match nothing."""
+    for kind in K.SHEET_KINDS:
+        assert pickle.loads(pickle.dumps(kind)) is kind
+
+
+def test_pool_and_single_process_give_the_same_findings(tmp_path, policy, monkeypatch):
+    files = engine.PARALLEL_MIN_FILES + 1
+    for index in range(files):
+        submission = clean_submission(policy, unit=UNIT, seed=index)
+        if index == files - 1:
+            edit("汇总表", 0, {"总投资": 2999})(submission.rows)  # R05, R06, R07, X05, X06… in the last file
+        write_submission(tmp_path / f"{index:02d}.xlsx", submission, policy)
+    pooled = engine.validate([tmp_path], policy)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10**6)
+    single = engine.validate([tmp_path], policy)
+    assert any(finding.rule == "R05" for finding in pooled.findings)
+    assert [f.public() for f in pooled.findings] == [f.public() for f in single.findings]
