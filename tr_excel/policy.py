@@ -119,9 +119,10 @@ class Policy:
                 order.setdefault(county, len(order))
         return order
 
-    def choices(self, list_name: str) -> tuple[str, ...]:
-        """The allowed values of a list column (F02)."""
-        derived = {
+    @cached_property
+    def _choices(self) -> dict[str, tuple[str, ...]]:
+        return {
+            **self.lists,
             "申报专项": self.specials,
             "申报方向": tuple(direction.name for direction in self.directions),
             "行业分类": tuple(self.industries),
@@ -130,9 +131,10 @@ class Policy:
             "子类": tuple(s for values in self.investment_categories.values() for s in values),
             "智能制造环节": tuple(link.name for link in self.links),
         }
-        if list_name in derived:
-            return derived[list_name]
-        return self.lists[list_name]
+
+    def choices(self, list_name: str) -> tuple[str, ...]:
+        """The allowed values of a list column (F02)."""
+        return self._choices[list_name]
 
     def route(self, direction: str, industry: str) -> Route:
         """The 科室 responsible for a project (first matching line; the coordinating 科室 otherwise)."""

@@ -112,11 +112,17 @@ def support_not_allowed(batch: Batch):
 @check("R04")
 def basis_investment_missing(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
+        # One column of flags per basis (three at most), looked up by row rather than sliced row by row.
+        empty = {
+            basis: blank_or_zero(frame.df[basis]).tolist()
+            for basis in {d.basis for d in batch.policy.directions}
+            if basis in frame.table.columns
+        }
         for position, (row, special, name) in enumerate(_rows(frame, "申报专项", "申报方向")):
             direction = direction_of(batch.policy, special, name)
-            if direction is None or direction.basis not in frame.table.columns:
+            if direction is None or direction.basis not in empty:
                 continue
-            if blank_or_zero(frame.df[direction.basis].iloc[[position]]).iat[0]:
+            if empty[direction.basis][position]:
                 yield frame.finding(
                     "R04",
                     f"申报方向“{name}”须填写{direction.basis}（填表说明6），现为空或0",
