@@ -215,13 +215,13 @@ def test_notes_sheet(book, policy):
     joined = "\n".join(texts)
     for name in [*KIND_NAMES, "截至申报之日", "截至项目完工之日", *policy.investment_categories]:
         assert name in joined
-    for line in layout.NOTE_LINES:
+    for line in policy.summary_notes:
         assert line in texts
 
 
 def test_notice_notes_match_the_policy(policy):
     """附件3's notes are the notice's text: a new policy's lists must be reflected there too."""
-    notes = "".join(layout.NOTE_LINES)
+    notes = "".join(policy.summary_notes)
     for value in (
         *policy.choices("企业性质"),
         *policy.specials,
@@ -238,12 +238,12 @@ def test_write_notes_in_column_a(tmp_path, policy):
     sheet = workbook.add_worksheet(K.SUMMARY.name)
     first = layout.write_summary_header(workbook, sheet, policy, "忻州市工业和信息化局")
     assert first == 4
-    after = layout.write_notes(sheet, first + 2, layout.formats(workbook))
+    after = layout.write_notes(sheet, first + 2, layout.formats(workbook), policy)
     workbook.close()
-    assert after == first + 2 + 1 + len(layout.NOTE_LINES)
+    assert after == first + 2 + 1 + len(policy.summary_notes)
     sheet = openpyxl.load_workbook(path)[K.SUMMARY.name]
     assert sheet.cell(first + 3, 1).value == "填表说明："
-    assert [sheet.cell(first + 4 + i, 1).value for i in range(7)] == list(layout.NOTE_LINES)
+    assert [sheet.cell(first + 4 + i, 1).value for i in range(7)] == list(policy.summary_notes)
     assert "—" in sheet.cell(first + 6, 1).value
 
 

@@ -48,27 +48,6 @@ SUMMARY_COLUMN_WIDTHS: dict[str, float] = {
     "项目联系人及手机": 12,
 }
 
-# 附件3 填表说明, as the notice prints them (full-width punctuation, 申报方向 with the notice's "—").
-NOTE_HEADING = "填表说明："
-NOTE_LINES = (
-    "1.企业性质填写央企、省属国企、地方国企、民营企业、其他。",
-    "2.申报专项：填写核心竞争力提升专项、数字化智能化改造专项、绿色低碳转型专项、技术创新牵引专项之一，不得多头申报。",
-    "3.申报方向：核心竞争力提升专项填写产业基础核心支撑；数字化智能化改造专项填写智能化升级、"
-    "制造业数字化转型供给提升—数字技术创新、制造业数字化转型供给提升—开源体系建设、"
-    "制造业数字化转型改造—数字化融合应用、制造业数字化转型改造—数字化改造之一；"
-    "绿色低碳转型专项填写绿色低碳转型、生产线节能降碳改造之一；技术创新牵引专项填写中试项目。不得多头申报。",
-    "4.行业分类填写传统优势产业、战略性新兴产业。",
-    "5.所属行业：传统优势产业填写钢铁、有色、建材、焦化、化工、传统装备制造、食品、轻工、纺织其中一项；"
-    "战略性新兴产业填写高端装备制造、新材料、废弃资源综合利用、现代煤化工、电子信息、新能源汽车、现代医药、"
-    "软件和信息技术服务业、通信业、互联网和相关服务业其中一项。",
-    "6.核心竞争力提升专项产业基础核心支撑方向、绿色低碳转型专项绿色低碳转型方向、生产线节能降碳改造方向项目"
-    "须填写固定资产投资。数字化智能化改造专项智能化升级方向项目须填写设备投资（含软硬件投资）。"
-    "其他项目须填写其他投资。",
-    "7.项目亮点中，填写项目实施可实现企业、行业示范带动意义，包括：描述产品国内领先和填补空白情况，"
-    "关键核心技术及创新成果产业化情况，采用先进生产工艺及设备等情况，生产效率、质量水平、数字化智能化水平等"
-    "提升情况。绿色低碳转型项目量化描述节能降碳、环保效益，如余热发电量、瓦斯发电量、资源综合利用量等。",
-)
-
 _BODY_FONT = "宋体"
 _POINTS_PER_LINE = 14  # 10-point 宋体 with leading
 
@@ -142,13 +121,14 @@ def write_summary_header(workbook, worksheet, policy, unit: str) -> int:
     return HEADER_ROWS
 
 
-def write_notes(worksheet, first_row: int, formats: dict) -> int:
-    """附件3 填表说明 below the table, text in column A (merged across the table); returns the next row."""
+def write_notes(worksheet, first_row: int, formats: dict, policy) -> int:
+    """The policy's 附件3 填表说明 below the table, text in column A (merged across the table); returns the next
+    row."""
     last = len(SUMMARY.columns) - 1
     # Excel does not grow a merged cell to fit wrapped text, so each row is given the height its text needs.
     line_width = sum(SUMMARY_COLUMN_WIDTHS.values())
     row = first_row
-    for text in (NOTE_HEADING, *NOTE_LINES):
+    for text in (policy.summary_notes_heading, *policy.summary_notes):
         lines = math.ceil(sum(1 if ch.isascii() else 2 for ch in text) / line_width)
         worksheet.merge_range(row, 0, row, last, text, formats["note"])
         worksheet.set_row(row, lines * _POINTS_PER_LINE + 4)

@@ -93,6 +93,8 @@ class Policy:
     province_contacts: tuple[dict, ...]
     limits: dict[str, int] = field(default_factory=dict)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # list name → other spelling → value
+    summary_notes_heading: str = "填表说明："
+    summary_notes: tuple[str, ...] = ()  # 附件3 填表说明 lines, as the notice prints them
 
     @cached_property
     def direction_by_name(self) -> dict[str, Direction]:
@@ -277,4 +279,6 @@ def _build(path: Path, data: dict) -> Policy:
         province_contacts=contacts,
         limits={key: int(value) for key, value in data.get("limits", {}).items()},
         aliases={name: dict(spellings) for name, spellings in data.get("aliases", {}).items()},
+        summary_notes_heading=data["summary_notes"]["heading"],
+        summary_notes=tuple(data["summary_notes"]["lines"]),
     )

@@ -435,7 +435,7 @@ def _write_notes_sheet(workbook, worksheet, policy: Policy, styles: dict) -> Non
     )
     worksheet.write_string(row, 0, "五、附件3 申报汇总表填表说明", heading)
     row += 1
-    for line in layout.NOTE_LINES:
+    for line in policy.summary_notes:
         worksheet.merge_range(row, 0, row, 2, line, styles["note"])
         worksheet.set_row(row, _lines(line, sum(NOTES_WIDTHS)) * 14 + 4)
         row += 1

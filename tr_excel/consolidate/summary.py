@@ -120,6 +120,6 @@ def summary_bytes(projects: list[Project], policy: Policy, unit: str) -> bytes:
             formula = f"=SUM({letter}{first + 1}:{letter}{total_row})"
             worksheet.write_formula(total_row, index, formula, style, _total(projects, column))
     worksheet.set_row(total_row, MIN_ROW_POINTS)
-    layout.write_notes(worksheet, total_row + 2, styles)
+    layout.write_notes(worksheet, total_row + 2, styles, policy)
     workbook.close()
     return buffer.getvalue()
