@@ -317,6 +317,19 @@ def _with_items(batch: Batch, columns: list[str]) -> tuple[list[Frame], pd.DataF
     return frames, summary
 
 
+def _without_items(frames, summary, listed, rule: str, column: str, label: str, why: str):
+    """A project declaring an amount while 投资明细 lists nothing for it (or the file has no such sheet)."""
+    for frame, record in _failing(frames, summary, ~listed & _true(summary[column] > 0)):
+        yield frame.finding(
+            rule,
+            f"{label} {wan(record[column])}，但{record['无明细']}（{why}）",
+            int(record["_row"]),
+            column,
+            value=plain_money(int(record[column])),
+            expected="0",
+        )
+
+
 @check("X05")
 def invoices_differ_from_completed(batch: Batch):
     frames, summary = _with_items(batch, [COMPLETED])
@@ -324,15 +337,7 @@ def invoices_differ_from_completed(batch: Batch):
     differs = listed & ~summary["明细.已完成未知"] & _differ(summary, COMPLETED, "明细.已完成", _tolerance(batch))
     labels = ("已完成投资", "投资明细已完成投资额合计")
     yield from _compare(frames, summary, differs, "X05", COMPLETED, "明细.已完成", labels)
-    for frame, record in _failing(frames, summary, ~listed & _true(summary[COMPLETED] > 0)):
-        yield frame.finding(
-            "X05",
-            f"已完成投资 {wan(record[COMPLETED])}，但{record['无明细']}（已完成投资须逐项列出发票）",
-            int(record["_row"]),
-            COMPLETED,
-            value=plain_money(int(record[COMPLETED])),
-            expected="0",
-        )
+    yield from _without_items(frames, summary, listed, "X05", COMPLETED, "已完成投资", "已完成投资须逐项列出发票")
 
 
 @check("X06")
@@ -350,15 +355,7 @@ def estimates_differ_from_investment(batch: Batch):
         differs = rows & _differ(summary, column, _listed(column), tolerance)
         labels = (column, f"投资明细{'与'.join(categories)}的概算投资额合计")
         yield from _compare(frames, summary, differs, "X06", column, _listed(column), labels)
-    for frame, record in _failing(frames, summary, ~listed & _true(summary[TOTAL] > 0)):
-        yield frame.finding(
-            "X06",
-            f"总投资 {wan(record[TOTAL])}，但{record['无明细']}（投资明细应列出项目的全部投资）",
-            int(record["_row"]),
-            TOTAL,
-            value=plain_money(int(record[TOTAL])),
-            expected="0",
-        )
+    yield from _without_items(frames, summary, listed, "X06", TOTAL, "总投资", "投资明细应列出项目的全部投资")
 
 
 @check("X07")
