@@ -147,6 +147,13 @@ GENERAL_DECISIONS: tuple[str, ...] = (
     "in the 序号 column is a note line.",
     "A header naming a year other than the policy's data year (or the year before, for 营业收入) does not "
     "match its column, so a sheet made for another year's notice shows S03.",
+    "consolidate refuses an OUTDIR inside an input folder (the next run would read our own outputs as county "
+    "submissions) and any input that is one of its outputs, even with --force.",
+    "A return copy of a workbook above the policy's max_annotated_cells is written from the values only, with the "
+    "same fills and comments (openpyxl needs about 1 GB near the cell limit); 退回清单 says so in a column "
+    "退回文件说明 that interface.md does not list.",
+    "F10 and F11 are warnings about a value that was read, and the rules use that value; a value with an F error "
+    "or S05 is not read by any rule.",
     "The notice and the spec agree on every threshold and list checked (3000 万元, 70%, 85%, 2022-01, "
     "2024-10-31, 2024-10-21, the lists of 附件3 填表说明, 表三 text limits); where the notice's OCR text "
     "garbles a name (链主 wording, 一 for —, 附件4 numbering) the spec's reading is used.",
