@@ -370,3 +370,16 @@ def test_findings_are_ordered_by_file_sheet_row_column_rule(write_book, policy, 
         ("b.xlsx", PLEDGE, 3, "R03"),
         ("sub/c.xlsx", SUMMARY, 9, "R13"),
     ], listing(report)
+
+
+
+def test_subtotal_rows_labelled_as_in_table_two_are_skipped(make_book):
+    """表二 prints its subtotals as "土建投资 小计：" and counties add "合计（万元）": none is a line item, so
+    none is checked (no F01/F02 for their blank columns) and none is summed (no X05/X06)."""
+
+    def add_subtotals(rows):
+        for label in ("土建投资 小计：", "一、设备投资小计", "合计（万元）"):
+            rows["投资明细"].append({"名称": label, "概算投资额": 1.0})
+
+    report = make_book(add_subtotals)
+    assert [(f.rule, f.cell) for f in report.findings] == []

@@ -479,7 +479,9 @@ def _is_total_word(value) -> bool:
     if not isinstance(value, str) or "计" not in value:
         return False
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).rstrip(":：")
-    return text in TOTAL_WORDS
+    # 表二 as printed labels its subtotals "土建投资 小计：" or "一、设备投资小计", and counties write "合计（万元）":
+    # a short cell that starts or ends with the word is a totals row too. Names of real items are longer.
+    return text in TOTAL_WORDS or (len(text) <= 12 and (text.startswith(TOTAL_WORDS) or text.endswith(TOTAL_WORDS)))
 
 
 def _has_content(value) -> bool:
