@@ -383,3 +383,19 @@ def test_subtotal_rows_labelled_as_in_table_two_are_skipped(make_book):
 
     report = make_book(add_subtotals)
     assert [(f.rule, f.cell) for f in report.findings] == []
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["审核单位（公章）：忻州市繁峙县工业和信息化局", None, "单位：万元"],
+        ["审核单位（公章）：", "忻州市繁峙县工业和信息化局", "单位：万元"],
+        ["填报单位：忻州市繁峙县工业和信息化局          单位：万元"],
+        ["审核单位(公章): 忻州市繁峙县工业和信息化局"],
+    ],
+    ids=["label_and_name_in_one_cell", "name_in_the_next_cell", "填报单位_with_money_unit_in_the_cell", "half_width"],
+)
+def test_unit_line_is_read_however_it_is_laid_out(cells):
+    from tr_excel.reader import _unit_line
+
+    assert _unit_line([["山西省技术改造专项资金项目申报汇总表"], cells]) == "忻州市繁峙县工业和信息化局"

@@ -450,16 +450,24 @@ def _match(kind: SheetKind, name: str):
     return _headers(kind.name).get(name)
 
 
+# The 审核单位 line of 附件3; hand-made sheets also say 填报单位 or 报送单位.
+_UNIT_LABEL = re.compile(r"(?:审核|填报|报送)单位\s*(?:\(公章\))?\s*[:：]?")
+_MONEY_UNIT = re.compile(r"单位\s*[:：]\s*万元")
+
+
 def _unit_line(rows: list[list]) -> str | None:
+    """The unit named on the 审核单位 line above the header: after the label in the same cell, or in the next
+    filled cell of the row when the label has a cell of its own."""
     for row in rows:
-        for value in row:
-            text = _text(value)
-            if "审核单位" in text:
-                text = unicodedata.normalize("NFKC", text)
-                text = text.split("审核单位", 1)[1]
-                text = re.sub(r"^\s*(\(公章\))?\s*[:：]?", "", text)
-                text = re.split(r"单位\s*[:：]\s*万元", text)[0]
-                return text.strip() or None
+        texts = [unicodedata.normalize("NFKC", _text(value)).strip() for value in row]
+        for index, text in enumerate(texts):
+            label = _UNIT_LABEL.search(text)
+            if label is None or _MONEY_UNIT.fullmatch(text):
+                continue
+            rest = _MONEY_UNIT.split(text[label.end() :])[0].strip()
+            if not rest:
+                rest = next((t for t in texts[index + 1 :] if t and not _MONEY_UNIT.fullmatch(t)), "")
+            return rest or None
     return None
 
 
