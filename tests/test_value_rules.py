@@ -279,6 +279,7 @@ def test_F08_place_not_in_shanxi(make_book, policy):
     ]
     found = expect_cells(book(make_book, policy, changes), policy, "F08", changes)
     assert "朔州市" in next(f for f in found if f.value == "朔城区").message
+    assert "应写全称“繁峙县”" in next(f for f in found if f.value == "繁峙").message
 
 
 def test_F08_counties_and_zones_pass(make_book, policy):

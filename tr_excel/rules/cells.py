@@ -175,8 +175,11 @@ def place_not_in_shanxi(batch: Batch):
             county_key = V.normalise_key(county)
             if county_key in city.counties or county_key in city.zones or county_key.endswith(zone_suffixes):
                 continue
+            full = [name for name in city.counties if len(county_key) >= 2 and name[: len(county_key)] == county_key]
             if county_key in city.former:
                 hint = f"，该县（区）已更名为“{city.former[county_key]}”"
+            elif len(full) == 1:
+                hint = f"，应写全称“{full[0]}”"  # "繁峙" for 繁峙县: the list needs the full name
             else:
                 owner = next((c.name for c in policy.cities if county_key in c.counties), None)
                 hint = f"，它属于{owner}" if owner else ""
