@@ -929,6 +929,7 @@ def _validate_batch(batch: list, folder: Path, policy, per_case: float) -> list[
     def run(books: list, seconds: float) -> None:
         for index, book in enumerate(books):
             book.index = index
+            book.frames = engine.build_frames(book, policy)  # what read_batch's worker does after reading
         with time_guard(seconds), mock.patch.object(engine, "read_batch", lambda *args, **kwargs: books):
             engine.validate([folder], policy)
 

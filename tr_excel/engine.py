@@ -101,11 +101,11 @@ def _read_one(job: tuple[Path, str, int, Policy]) -> Workbook:
     """Read one file and type its tables, in a worker: what comes back is the book with its frames."""
     path, name, index, policy = job
     book = read_workbook(path, name, index, policy)
-    book.frames = _build_frames(book, policy)
+    book.frames = build_frames(book, policy)
     return book
 
 
-def _build_frames(book: Workbook, policy: Policy) -> list[Frame]:
+def build_frames(book: Workbook, policy: Policy) -> list[Frame]:
     """The typed tables of a book (of a summary input, its 汇总表 only)."""
     return [
         build_frame(book, table, policy)
@@ -170,7 +170,7 @@ def validate(
         books = read_batch(paths, policy, progress, pool)
     batch = Batch(policy=policy, books=books)
     for book in books:
-        batch.frames.extend(book.frames or _build_frames(book, policy))
+        batch.frames.extend(book.frames)
     findings = [finding for book in books for finding in book.findings]
     for rule_id in RULES:
         if rule_id in CHECKS:

@@ -8,7 +8,6 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 SEVERITY_LABEL = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
-SEVERITY_BY_LABEL = {label: severity for severity, label in SEVERITY_LABEL.items()}
 
 # The public fields, in the order interface.md gives them.
 PUBLIC_FIELDS = (

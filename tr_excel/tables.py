@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -77,11 +78,10 @@ class Frame:
         where.update(extra)
         return make_finding(rule, message, **where)
 
-    @property
+    @cached_property
     def row_index(self) -> dict[int, int]:
-        if not hasattr(self, "_row_index"):
-            self._row_index = {row: position for position, row in enumerate(self.df["_row"].tolist())}
-        return self._row_index
+        """Excel row → position in df (df's rows are the table's rows, in order)."""
+        return {row: position for position, row in enumerate(self.table.rows)}
 
     def blank(self, column: str) -> np.ndarray:
         """True where the column's cell was left blank in the sheet (V.is_blank), by position; all False for a
@@ -95,15 +95,12 @@ class Frame:
                 blanks[column] = np.array(_distinct(raw, _is_blank), dtype=bool)
         return blanks[column]
 
-    @property
+    @cached_property
     def _keys(self) -> list[tuple]:
         """(enterprise, enterprise key, project, project key) by position: a finding's project without a
         DataFrame row lookup (which costs more than the finding)."""
-        if not hasattr(self, "_key_rows"):
-            df = self.df
-            columns = (df[name].tolist() for name in ("_enterprise", "_ekey", "_project", "_pkey"))
-            self._key_rows = list(zip(*columns, strict=True))
-        return self._key_rows
+        columns = (self.df[name].tolist() for name in ("_enterprise", "_ekey", "_project", "_pkey"))
+        return list(zip(*columns, strict=True))
 
 
 def _distinct(values: list, function) -> list:
@@ -165,7 +162,6 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     data["_ekey"] = _distinct(data["_enterprise"], _key)
     data["_project"] = _distinct(project, _text_value)
     data["_pkey"] = _distinct(data["_project"], _key)
-    frame._row_index = {row: position for position, row in enumerate(table.rows)}
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
     for column in table.kind.columns:
         name = column.name
