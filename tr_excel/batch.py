@@ -22,7 +22,6 @@ class Batch:
     policy: Policy
     books: list[Workbook]
     frames: list[Frame] = field(default_factory=list)
-    _stacks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # results rules share
 
     def frames_of(self, kind: SheetKind) -> list[Frame]:
@@ -65,10 +64,10 @@ class Batch:
         the columns named in unread_of and blank_of. Summary inputs are left out unless summary_inputs.
         """
         frames = [f for f in self.frames_of(kind) if summary_inputs or not f.book.is_summary_input]
-        key = (kind.name, tuple(id(frame) for frame in frames))
-        if key not in self._stacks:
-            self._stacks[key] = Stacked(kind, frames)
-        stacked = self._stacks[key]
+        key = ("stack", kind.name, tuple(id(frame) for frame in frames))
+        if key not in self.memo:
+            self.memo[key] = Stacked(kind, frames)
+        stacked = self.memo[key]
         return frames, stacked.select(columns, unread_of, blank_of)
 
 
