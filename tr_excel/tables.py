@@ -92,7 +92,7 @@ class Frame:
             if raw is None:
                 blanks[column] = np.zeros(len(self.table.rows), dtype=bool)
             else:
-                blanks[column] = np.array(_distinct(raw, _is_blank), dtype=bool)
+                blanks[column] = np.array(V.parse_column(raw, _is_blank), dtype=bool)
         return blanks[column]
 
     @cached_property
@@ -101,21 +101,6 @@ class Frame:
         DataFrame row lookup (which costs more than the finding)."""
         columns = (self.df[name].tolist() for name in ("_enterprise", "_ekey", "_project", "_pkey"))
         return list(zip(*columns, strict=True))
-
-
-def _distinct(values: list, function) -> list:
-    """function applied to every value, each distinct value once (results are shared: do not mutate).
-
-    The type is part of the key (True == 1 == 1.0 are different cells); the loop over the cells is in C.
-    """
-    keys = list(zip(map(type, values), values, strict=True))
-    try:
-        results = dict.fromkeys(keys)
-    except TypeError:  # an unhashable value: every cell on its own
-        return [function(value) for value in values]
-    for key in results:
-        results[key] = function(key[1])
-    return list(map(results.__getitem__, keys))
 
 
 # The characters V.is_blank and V.text_value take for white space besides str.isspace()'s (zero-width ones).
@@ -158,10 +143,10 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     enterprise = table.cells.get(table.kind.enterprise_column, [None] * len(table.rows))
     project = table.cells.get("项目名称", [None] * len(table.rows))
     # Keys repeat down a sheet (30 line items of one project): each distinct value is normalised once.
-    data["_enterprise"] = _distinct(enterprise, _text_value)
-    data["_ekey"] = _distinct(data["_enterprise"], _key)
-    data["_project"] = _distinct(project, _text_value)
-    data["_pkey"] = _distinct(data["_project"], _key)
+    data["_enterprise"] = V.parse_column(enterprise, _text_value)
+    data["_ekey"] = V.parse_column(data["_enterprise"], _key)
+    data["_project"] = V.parse_column(project, _text_value)
+    data["_pkey"] = V.parse_column(data["_project"], _key)
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
     for column in table.kind.columns:
         name = column.name
@@ -245,7 +230,7 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
         return out
     if column.kind in _PARSERS:
         parser, rule = _PARSERS[column.kind]
-        parsed = _distinct(raw, parser)
+        parsed = V.parse_column(raw, parser)
         out = [result.value for result in parsed]
         for position in [position for position, result in enumerate(parsed) if result.error or result.warning]:
             result = parsed[position]
@@ -257,8 +242,8 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
                 errors.append((warning_rule, rows[position], name, result.warning, raw[position]))
         return out
     if column.kind == K.INVOICES:
-        # Invoice numbers rarely repeat (no _distinct): the usual cell, one 8- or 20-digit number typed as text,
-        # is taken as it is, the others through V.split_invoices.
+        # Invoice numbers rarely repeat, so no V.parse_column: the usual cell, one 8- or 20-digit number typed
+        # as text, is taken as it is, the others through V.split_invoices.
         out = []
         for row, raw_value in zip(rows, raw, strict=True):
             if type(raw_value) is str and len(raw_value) in (8, 20) and raw_value.isascii() and raw_value.isdigit():
@@ -274,8 +259,8 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
         return out
     if column.kind == K.LIST:
         aliases = policy.aliases.get(column.list_name, {})
-        return [aliases.get(choice, choice) for choice in _distinct(raw, _choice)]
-    return _distinct(raw, _text_value)
+        return [aliases.get(choice, choice) for choice in V.parse_column(raw, _choice)]
+    return V.parse_column(raw, _text_value)
 
 
 # V._fast_units' bound: below it a float's product with MONEY_SCALE rounds exactly as parse_money's Decimal does.

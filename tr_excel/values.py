@@ -531,19 +531,18 @@ def text_value(raw: object) -> str | None:
 
 
 def parse_column(values: list[object], parser: Callable[..., T], **kw: Any) -> list[T]:
-    """parser applied to every value, each distinct value parsed once (results are shared: do not mutate)."""
-    cache: dict[tuple[type, object], T] = {}
-    out: list[T] = []
-    for raw in values:
-        key = (type(raw), raw)  # the type is part of the key: True == 1 == 1.0 are different cells
-        try:
-            result = cache[key]
-        except KeyError:
-            result = cache[key] = parser(raw, **kw)
-        except TypeError:  # unhashable: parsed every time
-            result = parser(raw, **kw)
-        out.append(result)
-    return out
+    """parser applied to every value, each distinct value parsed once (results are shared: do not mutate).
+
+    The type is part of the key (True == 1 == 1.0 are different cells); the loop over the cells is in C.
+    """
+    keys = list(zip(map(type, values), values, strict=True))
+    try:
+        results = dict.fromkeys(keys)
+    except TypeError:  # an unhashable value: every cell on its own
+        return [parser(raw, **kw) for raw in values]
+    for key in results:
+        results[key] = parser(key[1], **kw)
+    return list(map(results.__getitem__, keys))
 
 
 # Below 2**43 units a float's rounding error is under 0.002 unit, so a product within 0.25 of an integer
