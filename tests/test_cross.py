@@ -492,6 +492,18 @@ def test_X09_same_invoice_on_two_projects_of_one_file(make_book, policy):
     absent(report, "X21")
 
 
+def test_X09_projects_whose_keys_run_together_are_two_projects(make_book, policy):
+    # 甲公司 + 乙丙项目 and 甲公司乙 + 丙项目 read the same when the two keys are written one after the other.
+    report = make_book(
+        edit(ITEMS, item(0, 0), {"企业名称": "甲公司", "项目名称": "乙丙项目", INVOICES: "30000000"}),
+        edit(ITEMS, item(1, 0), {"企业名称": "甲公司乙", "项目名称": "丙项目", INVOICES: "30000000"}),
+    )
+    assert where(report, "X09") == {
+        place(policy, ITEMS, item(0, 0), INVOICES),
+        place(policy, ITEMS, item(1, 0), INVOICES),
+    }, listing(report)
+
+
 def test_X21_invoice_repeated_inside_one_project(make_book, policy):
     invoice = clean_value(policy, ITEMS, item(0, 0), INVOICES)
     report = make_book(edit(ITEMS, item(0, 1), {INVOICES: invoice}))

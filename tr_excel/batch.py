@@ -38,15 +38,24 @@ class Batch:
         """For each row of frame, the first row of the same project in another sheet of its file
         (columns of that sheet, NA where there is none), aligned with frame.df. A row whose enterprise or
         project is blank has no partner (F01 reports it)."""
-        other = self.frame(frame.book, kind)
-        if other is None:
-            return pd.DataFrame(index=frame.df.index, columns=["_row"], dtype=object)
-        keyed = other.df[(other.df["_ekey"] != "") & (other.df["_pkey"] != "")]
-        first = keyed.drop_duplicates(["_ekey", "_pkey"]).set_index(["_ekey", "_pkey"])
-        keys = pd.MultiIndex.from_arrays([frame.df["_ekey"], frame.df["_pkey"]])
-        joined = first.reindex(keys)
-        joined.index = frame.df.index
-        return joined
+        key = ("partner", id(frame), kind.name)
+        if key not in self.memo:
+            other = self.frame(frame.book, kind)
+            if other is None:
+                joined = pd.DataFrame(index=frame.df.index, columns=["_row"], dtype=object)
+            else:
+                # A dict of first positions: a sheet has tens of projects, and pandas' keyed joins cost
+                # milliseconds each whatever their size.
+                first: dict[tuple[str, str], int] = {}
+                keys = zip(other.df["_ekey"].tolist(), other.df["_pkey"].tolist(), strict=True)
+                for position, pair in enumerate(keys):
+                    if pair[0] and pair[1]:
+                        first.setdefault(pair, position)
+                pairs = zip(frame.df["_ekey"].tolist(), frame.df["_pkey"].tolist(), strict=True)
+                joined = other.df.reindex([first.get(pair, -1) for pair in pairs])
+                joined.index = frame.df.index
+            self.memo[key] = joined
+        return self.memo[key]
 
     def stack(
         self,

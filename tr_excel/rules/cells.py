@@ -85,27 +85,21 @@ def _all_schema_failures(batch: Batch) -> list[tuple]:
         return cached
     found = []
     for kind in K.SHEET_KINDS:
-        frames = batch.frames_of(kind)
         schema = _schema(kind.name, batch.policy)
-        if not frames or not schema.columns:
+        if not batch.frames_of(kind) or not schema.columns:
             continue
-        names = [name for name in schema.columns if name in frames[0].df.columns]
-        stacked = pd.concat([frame.df[names] for frame in frames], ignore_index=True)
-        lengths = [len(frame.df) for frame in frames]
-        owners = np.repeat(np.arange(len(frames)), lengths)
-        starts = np.cumsum([0, *lengths])
+        frames, stacked = batch.stack(kind, list(schema.columns))
         try:
             schema.validate(stacked, lazy=True)
         except pa.errors.SchemaErrors as errors:
             cases = errors.failure_cases
             cases = cases[cases["index"].notna()]
-            for check_name, column, index, value in zip(
-                cases["check"], cases["column"], cases["index"], cases["failure_case"], strict=True
+            positions = cases["index"].astype(int).to_numpy()
+            owners, rows = stacked["_frame"].to_numpy()[positions], stacked["_row"].to_numpy()[positions]
+            for check_name, column, owner, row, value in zip(
+                cases["check"], cases["column"], owners, rows, cases["failure_case"], strict=True
             ):
-                owner = int(owners[int(index)])
-                frame = frames[owner]
-                row = int(frame.df["_row"].iat[int(index) - int(starts[owner])])
-                found.append((check_name, frame, row, column, value))
+                found.append((check_name, frames[owner], int(row), column, value))
     batch.memo["schema_failures"] = found
     return found
 
@@ -126,20 +120,27 @@ def outside_list(batch: Batch):
             expected="、".join(choices),
         )
     yield from _parse_findings(batch, "F02")  # 是/否 cells that read as neither
-    for frame in batch.frames_of(K.INVESTMENT):
-        valid_categories = policy.investment_categories
-        for row, category, sub in zip(frame.df["_row"], frame.df["投资类别"], frame.df["子类"], strict=True):
-            if category in valid_categories and sub and sub in policy.choices("子类"):
-                if sub not in valid_categories[category]:
-                    allowed = "、".join(valid_categories[category])
-                    yield frame.finding(
-                        "F02",
-                        f"子类“{sub}”不属于投资类别“{category}”，{category}的子类为：{allowed}",
-                        row,
-                        "子类",
-                        value=sub,
-                        expected=allowed,
-                    )
+    valid_categories = policy.investment_categories
+    frames, items = batch.stack(K.INVESTMENT, ["投资类别", "子类"])
+    category, sub = items["投资类别"], items["子类"]
+    pairs = [(name, child) for name, children in valid_categories.items() for child in children]
+    # A 子类 of the list under another 投资类别 of the list (a value outside the lists is the schema's finding).
+    wrong = (
+        category.isin(list(valid_categories))
+        & sub.isin(policy.choices("子类"))
+        & ~pd.MultiIndex.from_arrays([category, sub]).isin(pairs)
+    )
+    for record in items[wrong].to_dict("records"):
+        frame, row, name, child = frames[record["_frame"]], record["_row"], record["投资类别"], record["子类"]
+        allowed = "、".join(valid_categories[name])
+        yield frame.finding(
+            "F02",
+            f"子类“{child}”不属于投资类别“{name}”，{name}的子类为：{allowed}",
+            row,
+            "子类",
+            value=child,
+            expected=allowed,
+        )
 
 
 @check("F07")

@@ -395,13 +395,17 @@ def remaining_differs(batch: Batch):
 
 
 def _invoice_rows(batch: Batch) -> tuple[list[Frame], pd.DataFrame]:
-    """One row per (line item, invoice number) of every keyed 投资明细 row in the batch."""
-    frames, items = batch.stack(K.INVESTMENT, [INVOICES])
-    items = items[_keyed(items)].explode(INVOICES).dropna(subset=[INVOICES])
-    items = items.drop_duplicates(["_frame", "_row", INVOICES]).copy()  # "12345678、12345678" in a cell is one use
-    items["_project_id"] = items["_ekey"] + "\x00" + items["_pkey"]
-    items["_projects"] = items.groupby(INVOICES)["_project_id"].transform("nunique")
-    return frames, items
+    """One row per (line item, invoice number) of every keyed 投资明细 row in the batch (X09 and X21 share it)."""
+    if "invoice_rows" not in batch.memo:
+        frames, items = batch.stack(K.INVESTMENT, [INVOICES])
+        items = items[_keyed(items)].explode(INVOICES).dropna(subset=[INVOICES])
+        # "12345678、12345678" in a cell is one use.
+        items = items.drop_duplicates(["_frame", "_row", INVOICES]).copy()
+        # A number per project key (not the two keys joined into one text, which could run together).
+        items["_project_id"] = items.groupby(["_ekey", "_pkey"], sort=False).ngroup()
+        items["_projects"] = items.groupby(INVOICES)["_project_id"].transform("nunique")
+        batch.memo["invoice_rows"] = frames, items
+    return batch.memo["invoice_rows"]
 
 
 def _invoice_findings(rule: str, frames: list[Frame], rows: pd.DataFrame, message: str):
