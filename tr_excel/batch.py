@@ -25,7 +25,14 @@ class Batch:
     memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # results rules share
 
     def frames_of(self, kind: SheetKind) -> list[Frame]:
-        return [frame for frame in self.frames if frame.kind is kind]
+        return self._by_kind.get(kind.name, [])
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[Frame]]:
+        by_kind: dict[str, list[Frame]] = {}
+        for frame in self.frames:
+            by_kind.setdefault(frame.kind.name, []).append(frame)
+        return by_kind
 
     @cached_property
     def by_book(self) -> dict[tuple[int, str], Frame]:
@@ -112,7 +119,7 @@ class Stacked:
         """True where the rules do not read the column's cell: the sheet lacks the column (S03), or the cell has
         an F error or S05. A warned value (F10 not whole, F11 read as January) is read, as its message says."""
         if ("unread", name) not in self._memo:
-            lacking = [position for position, frame in enumerate(self.frames) if name not in frame.table.cells]
+            lacking = [position for position, frame in enumerate(self.frames) if name not in frame.table.columns]
             mask = self.data["_frame"].isin(lacking)
             if name in self._unread:
                 mask |= self._cells.isin(self._unread[name])

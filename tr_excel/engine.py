@@ -102,6 +102,11 @@ def _read_one(job: tuple[Path, str, int, Policy]) -> Workbook:
     path, name, index, policy = job
     book = read_workbook(path, name, index, policy)
     book.frames = build_frames(book, policy)
+    for table in book.tables.values():
+        # Typed in the frames; only the 汇总表's raw cells are read again (consolidate shows them as written),
+        # and not sending the others halves what the parent unpickles.
+        if table.kind is not SUMMARY:
+            table.cells = {}
     return book
 
 
@@ -168,9 +173,7 @@ def validate(
     """Read, validate and cross-check every workbook under the paths (in the caller's pool when given one)."""
     with _no_cyclic_gc():  # also while the books arrive from the workers and are unpickled
         books = read_batch(paths, policy, progress, pool)
-    batch = Batch(policy=policy, books=books)
-    for book in books:
-        batch.frames.extend(book.frames)
+    batch = Batch(policy=policy, books=books, frames=[frame for book in books for frame in book.frames])
     findings = [finding for book in books for finding in book.findings]
     for rule_id in RULES:
         if rule_id in CHECKS:

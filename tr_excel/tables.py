@@ -85,15 +85,17 @@ class Frame:
 
     def blank(self, column: str) -> np.ndarray:
         """True where the column's cell was left blank in the sheet (V.is_blank), by position; all False for a
-        column the sheet does not have. build_frame works it out for the required columns, in the worker."""
-        blanks = self.blanks
-        if column not in blanks:
-            raw = self.table.cells.get(column)
-            if raw is None:
-                blanks[column] = np.zeros(len(self.table.rows), dtype=bool)
-            else:
-                blanks[column] = np.array(V.parse_column(raw, _is_blank), dtype=bool)
-        return blanks[column]
+        column the sheet does not have. build_frame works it out for every column, in the worker."""
+        found = self.blanks.get(column)
+        return np.zeros(len(self.table.rows), dtype=bool) if found is None else found
+
+    def __getstate__(self) -> dict:
+        # What cached_property keeps (a dict and a list of a row per data row) is rebuilt where it is needed,
+        # for far less than sending it from the worker.
+        state = self.__dict__.copy()
+        state.pop("row_index", None)
+        state.pop("_keys", None)
+        return state
 
     @cached_property
     def _keys(self) -> list[tuple]:
@@ -150,7 +152,7 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
     for column in table.kind.columns:
         name = column.name
-        if name not in table.cells:
+        if name not in table.columns:
             data[name] = [pd.NA] * len(table.rows) if column.kind in (K.MONEY, K.SIGNED_MONEY) else [None] * len(
                 table.rows
             )
@@ -181,15 +183,13 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
         index=index,
         copy=False,
     )
-    # Blank cells of the columns F01 and batch.readable look at, worked out here where the cores are. Text and
-    # list values are None exactly where the cell is blank (V.text_value, _choice): read off the column.
-    blanks = frame.blanks
-    for column in table.kind.columns:
-        if column.required or column.name in K.PLEDGE_FIXED_ASSET_COLUMNS:
-            if column.kind in _TEXT_KINDS and column.name in table.cells:
-                blanks[column.name] = frame.df[column.name].isna().to_numpy()
-            else:
-                frame.blank(column.name)
+    # Blank cells of every column, worked out here where the cores are (the raw values may not travel further:
+    # engine.read_one). Text and list values are None exactly where the cell is blank (V.text_value, _choice).
+    for name in table.columns:
+        if table.kind.column(name).kind in _TEXT_KINDS:
+            frame.blanks[name] = frame.df[name].isna().to_numpy()
+        else:
+            frame.blanks[name] = np.array(V.parse_column(table.cells[name], _is_blank), dtype=bool)
     for row, name in sorted(table.formula_cells):
         if row in frame.row_index:
             frame.findings.append(

@@ -32,8 +32,8 @@ def blank_required(batch: Batch):
     fixed_asset = {d.name for d in policy.directions if d.basis == "固定资产投资"}
     for frame in batch.frames:
         table = frame.table
-        required = [c.name for c in frame.kind.columns if c.required and c.name in table.cells]
-        conditional = [name for name in K.PLEDGE_FIXED_ASSET_COLUMNS if name in table.cells]
+        required = [c.name for c in frame.kind.columns if c.required and c.name in table.columns]
+        conditional = [name for name in K.PLEDGE_FIXED_ASSET_COLUMNS if name in table.columns]
         if frame.kind is not K.PLEDGE:
             conditional = []
         needs = frame.df["申报方向"].isin(fixed_asset).to_numpy() if conditional else None

@@ -10,7 +10,9 @@ Rows whose enterprise or project is blank are F01's business and never join. A s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 
 from tr_excel import columns as K
@@ -89,8 +91,18 @@ def _place(frame: Frame, row: int) -> str:
 
 def _month_number(values: pd.Series) -> pd.Series:
     """Months (When) as consecutive numbers, for comparing whole columns; NA where blank or not joined."""
-    numbers = [w.year * 12 + w.month if isinstance(w, V.When) else None for w in values]
-    return pd.Series(pd.array(numbers, dtype="Int64"), index=values.index)
+    # A column of 180,000 dates holds a few hundred distinct ones: each is looked at once.
+    codes, distinct = pd.factorize(values)
+    numbers = np.array([w.year * 12 + w.month if isinstance(w, V.When) else -1 for w in distinct] + [-1])
+    months = numbers[codes]  # code -1 (NA) takes the appended -1
+    return pd.Series(pd.arrays.IntegerArray(months, months < 0), index=values.index)
+
+
+def _day(values: pd.Series) -> pd.Series:
+    """The day of each date (When), 0 where the cell gave a month only, is blank or not joined."""
+    codes, distinct = pd.factorize(values)
+    days = np.array([w.day or 0 if isinstance(w, V.When) else 0 for w in distinct] + [0])
+    return pd.Series(days[codes], index=values.index)
 
 
 def _when_text(when: V.When) -> str:
@@ -395,12 +407,18 @@ def remaining_differs(batch: Batch):
 
 
 def _invoice_rows(batch: Batch) -> tuple[list[Frame], pd.DataFrame]:
-    """One row per (line item, invoice number) of every keyed 投资明细 row in the batch (X09 and X21 share it)."""
+    """One row per (line item, invoice number) of the keyed 投资明细 rows in the batch, for every invoice number
+    that more than one of them holds (X09 and X21 share it; an invoice used once is neither's concern)."""
     if "invoice_rows" not in batch.memo:
         frames, items = batch.stack(K.INVESTMENT, [INVOICES])
-        items = items[_keyed(items)].explode(INVOICES).dropna(subset=[INVOICES])
+        items = items[_keyed(items)]
         # "12345678、12345678" in a cell is one use.
-        items = items.drop_duplicates(["_frame", "_row", INVOICES]).copy()
+        numbers = [tuple(dict.fromkeys(cell)) if isinstance(cell, tuple) else () for cell in items[INVOICES]]
+        flat = pd.Series(list(chain.from_iterable(numbers)), dtype=object)
+        repeated = flat.duplicated(keep=False).to_numpy()
+        owners = np.repeat(np.arange(len(items)), [len(cell) for cell in numbers])
+        items = items.iloc[owners[repeated]].copy()
+        items[INVOICES] = flat[repeated].to_numpy()
         # A number per project key (not the two keys joined into one text, which could run together).
         items["_project_id"] = items.groupby(["_ekey", "_pkey"], sort=False).ngroup()
         items["_projects"] = items.groupby(INVOICES)["_project_id"].transform("nunique")
@@ -444,7 +462,7 @@ def invoice_after_deadline(batch: Batch):
     last = deadline.year * 12 + deadline.month
     frames, items = batch.stack(K.INVESTMENT, [INVOICE_DATE])
     month = _month_number(items[INVOICE_DATE])
-    day = items[INVOICE_DATE].map(lambda when: when.day if isinstance(when, V.When) and when.day else 0)
+    day = _day(items[INVOICE_DATE])
     # A month without a day is late only when the whole month is after the deadline's month.
     late = _true(month > last) | (_true(month == last) & (day > deadline.day))
     for frame, record in _failing(frames, items, late):

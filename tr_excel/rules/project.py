@@ -356,12 +356,14 @@ def prerequisite_unmet(batch: Batch):
         entities = batch.frame(frame.book, K.ENTITY)
         if entities is None:
             continue
-        by_enterprise = entities.df.drop_duplicates("_ekey").set_index("_ekey")
+        first_row: dict[str, int] = {}  # enterprise key → its first row in 申报主体
+        for position, ekey in enumerate(entities.df["_ekey"].tolist()):
+            first_row.setdefault(ekey, position)
         for row, ekey, special, name in _rows(frame, "_ekey", "申报专项", "申报方向"):
             direction = direction_of(policy, special, name)
-            if direction is None or not direction.prerequisite or ekey not in by_enterprise.index:
+            if direction is None or not direction.prerequisite or ekey not in first_row:
                 continue
-            entity = by_enterprise.loc[ekey]
+            entity = entities.df.iloc[first_row[ekey]]
             if direction.prerequisite == "dcmm":
                 level = _DCMM_LEVELS.get(entity["DCMM认证等级"] or "", 0)
                 problems = []
