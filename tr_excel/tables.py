@@ -150,46 +150,42 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     data["_project"] = V.parse_column(project, _text_value)
     data["_pkey"] = V.parse_column(data["_project"], _key)
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
+    count = len(table.rows)
     for column in table.kind.columns:
         name = column.name
         if name not in table.columns:
-            data[name] = [pd.NA] * len(table.rows) if column.kind in (K.MONEY, K.SIGNED_MONEY) else [None] * len(
-                table.rows
-            )
+            data[name] = [pd.NA] * count if column.kind in (K.MONEY, K.SIGNED_MONEY) else [None] * count
             continue
         raw = table.cells[name]
-        data[name] = _parse(column, raw, table, parse_errors, policy)
+        data[name], blank = _parse(column, raw, table, parse_errors, policy)
+        # Blank cells of every column, worked out here where the cores are (the raw values do not travel
+        # further: engine.read_one). Text and list values are None exactly where the cell is blank.
+        if blank is None and column.kind not in _TEXT_KINDS:
+            blank = np.array(V.parse_column(raw, _is_blank), dtype=bool)
+        if blank is not None:
+            frame.blanks[name] = blank
     for row, name in table.formula_cells:
         position = frame.row_index.get(row)
         if position is None:
             continue
         data[name][position] = pd.NA if table.kind.column(name).kind in (K.MONEY, K.SIGNED_MONEY) else None
         frame.bad.add((row, name))
-    money = {c.name for c in table.kind.columns if c.kind in (K.MONEY, K.SIGNED_MONEY)}
+    money = [c.name for c in table.kind.columns if c.kind in (K.MONEY, K.SIGNED_MONEY)]
     # Money as exact nullable ints; everything else as plain Python objects (True is True, not numpy's; text
-    # stays object, not pandas' string dtype). One index object for every column, so pandas aligns none.
-    index = pd.RangeIndex(len(table.rows))
-    frame.df = pd.DataFrame(
-        {
-            name: (
-                np.array(values, dtype=np.int64)
-                if name == "_row"
-                else pd.array(values, dtype="Int64")
-                if name in money
-                else pd.Series(np.fromiter(values, dtype=object, count=len(values)), index=index, dtype=object)
-            )
-            for name, values in data.items()
-        },
-        index=index,
-        copy=False,
+    # stays object, not pandas' string dtype) in one block, which pandas builds without looking at a value.
+    # One index object for both parts, so pandas aligns nothing.
+    index = pd.RangeIndex(count)
+    typed = {"_row": np.array(data.pop("_row"), dtype=np.int64)}
+    for name in money:
+        values = data.pop(name)
+        typed[name] = values if isinstance(values, pd.arrays.IntegerArray) else pd.array(values, dtype="Int64")
+    objects = {name: np.fromiter(values, dtype=object, count=count) for name, values in data.items()}
+    frame.df = pd.concat(
+        [pd.DataFrame(typed, index=index), pd.DataFrame(objects, index=index, dtype=object)], axis=1
     )
-    # Blank cells of every column, worked out here where the cores are (the raw values may not travel further:
-    # engine.read_one). Text and list values are None exactly where the cell is blank (V.text_value, _choice).
     for name in table.columns:
-        if table.kind.column(name).kind in _TEXT_KINDS:
+        if name not in frame.blanks:  # text and list columns
             frame.blanks[name] = frame.df[name].isna().to_numpy()
-        else:
-            frame.blanks[name] = np.array(V.parse_column(table.cells[name], _is_blank), dtype=bool)
     for row, name in sorted(table.formula_cells):
         if row in frame.row_index:
             frame.findings.append(
@@ -213,7 +209,8 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     return frame
 
 
-def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Policy) -> list:
+def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Policy) -> tuple[list, np.ndarray | None]:
+    """A column's values, and where its cells are blank when parsing tells (None: the caller works it out)."""
     rows = table.rows
     name = column.name
     if column.kind in (K.MONEY, K.SIGNED_MONEY):
@@ -222,12 +219,13 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
             return fast
         values, reasons = V.parse_money_column(raw, allow_negative=column.kind == K.SIGNED_MONEY)
         # A blank required amount is F01's finding; unknown, not 0, to the rules that need it.
-        blank = pd.NA if column.required else 0
-        out = [blank if value is None else value for value in values]
+        blank_value = pd.NA if column.required else 0
+        out = [blank_value if value is None else value for value in values]
+        blank = np.array([value is None and not reason for value, reason in zip(values, reasons, strict=True)])
         for position in [position for position, reason in enumerate(reasons) if reason]:
             errors.append(("F03", rows[position], name, reasons[position], raw[position]))
             out[position] = pd.NA
-        return out
+        return out, blank
     if column.kind in _PARSERS:
         parser, rule = _PARSERS[column.kind]
         parsed = V.parse_column(raw, parser)
@@ -240,7 +238,7 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
             else:
                 warning_rule = _WARNING_RULE.get(column.kind, rule)
                 errors.append((warning_rule, rows[position], name, result.warning, raw[position]))
-        return out
+        return out, np.fromiter((result is V.BLANK for result in parsed), dtype=bool, count=len(parsed))
     if column.kind == K.INVOICES:
         # Invoice numbers rarely repeat, so no V.parse_column: the usual cell, one 8- or 20-digit number typed
         # as text, is taken as it is, the others through V.split_invoices.
@@ -256,11 +254,11 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
                 else:
                     numbers.append(parsed.value)
             out.append(tuple(numbers))
-        return out
+        return out, None
     if column.kind == K.LIST:
         aliases = policy.aliases.get(column.list_name, {})
-        return [aliases.get(choice, choice) for choice in V.parse_column(raw, _choice)]
-    return V.parse_column(raw, _text_value)
+        return [aliases.get(choice, choice) for choice in V.parse_column(raw, _choice)], None
+    return V.parse_column(raw, _text_value), None
 
 
 # V._fast_units' bound: below it a float's product with MONEY_SCALE rounds exactly as parse_money's Decimal does.
@@ -268,10 +266,13 @@ _FAST_LIMIT = 2.0**43
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def _money_array(column: K.Column, raw: list, rows: list[int], errors: list) -> pd.arrays.IntegerArray | None:
-    """A money column as an Int64 array: number cells converted in numpy, as V.parse_money_column would; the
-    other cells (text, ints, blanks of spaces, floats off the fast path) through V.parse_money_column. None,
-    having reported nothing, when an amount does not fit an int64 (the list path then says what it says)."""
+def _money_array(
+    column: K.Column, raw: list, rows: list[int], errors: list
+) -> tuple[pd.arrays.IntegerArray, np.ndarray] | None:
+    """A money column as an Int64 array, and where its cells are blank: number cells converted in numpy, as
+    V.parse_money_column would; the other cells (text, ints, blanks of spaces, floats off the fast path)
+    through V.parse_money_column. None, having reported nothing, when an amount does not fit an int64 (the
+    list path then says what it says)."""
     count = len(raw)
     allow_negative = column.kind == K.SIGNED_MONEY
     cells = np.fromiter(raw, dtype=object, count=count)
@@ -305,5 +306,5 @@ def _money_array(column: K.Column, raw: list, rows: list[int], errors: list) -> 
             units[position] = value
     if column.required:
         # A blank required amount is F01's finding; unknown, not 0, to the rules that need it.
-        unknown |= blanks
-    return pd.arrays.IntegerArray(units, unknown)
+        unknown = unknown | blanks
+    return pd.arrays.IntegerArray(units, unknown), blanks

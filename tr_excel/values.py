@@ -23,7 +23,8 @@ class Parsed(Generic[T]):
     warning: str | None = None
 
 
-_BLANK: Parsed[Any] = Parsed()
+# What every parser returns for a blank cell, and only for one: "result is BLANK" tells a blank cell.
+BLANK: Parsed[Any] = Parsed()
 
 # Python's \s already covers U+3000 and NBSP; zero-width characters come with text pasted from web pages
 # and Word, and are invisible in the cell, so they count as whitespace too.
@@ -114,7 +115,7 @@ def _tidy(value: Decimal) -> Decimal:
 def parse_money(raw: object, allow_negative: bool = False) -> Parsed[int]:
     """A 万元 amount as an exact int of MONEY_SCALE units; negative only if allow_negative (营业收入增量)."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     if _is_number(raw):
         value = _cell_decimal(raw)
         if value is None:
@@ -169,7 +170,7 @@ def plain_money(units: int) -> str:
 def parse_percent(raw: object) -> Parsed[Decimal]:
     """A percentage as a Decimal of percent points: 62.5, "62.5%", "62.5％", or a %-formatted cell 0.625."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     if _is_number(raw):
         value = _cell_decimal(raw)
         # A cell formatted as % stores the fraction (62.5% is 0.625); only text is read literally.
@@ -189,7 +190,7 @@ def parse_percent(raw: object) -> Parsed[Decimal]:
 def parse_count(raw: object) -> Parsed[Decimal]:
     """A non-negative count (persons, 环节); a fraction is kept but warned about (F10)."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     if _is_number(raw):
         value = _cell_decimal(raw)
     elif isinstance(raw, str):
@@ -293,7 +294,7 @@ def _when_from_float(number: float) -> Parsed[When]:
 def parse_when(raw: object) -> Parsed[When]:
     """A month or a date: a date cell, text such as 2024年6月 / 2024.06 / 202406 / 2024-06-30, or a number."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     if isinstance(raw, dt.date):  # datetime is a date subclass; the time of day is irrelevant here
         return Parsed(When(raw.year, raw.month, raw.day))
     if _is_number(raw):
@@ -321,7 +322,7 @@ _NO_END = ("", "今", "现在")  # "2023.01至今": the project has no end month
 def parse_month_range(raw: object) -> Parsed[tuple[When, When]]:
     """起止年月: two months joined by -, —, －, –, ~, ～, 至 or 到, the end not before the start."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     if not isinstance(raw, str):
         # A date or number cell can only hold one month.
         return Parsed(error="只有一个年月" if parse_when(raw).value else "不是有效的起止年月")
@@ -357,7 +358,7 @@ def parse_month_range(raw: object) -> Parsed[tuple[When, When]]:
 def parse_yesno(raw: object) -> Parsed[bool]:
     """是 or 否, nothing else (a TRUE/FALSE cell is not accepted: the notice asks for the word)."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     text = _squeeze(raw) if isinstance(raw, str) else ""
     if text in ("是", "否"):
         return Parsed(text == "是")
@@ -373,7 +374,7 @@ _MOBILE = re.compile(r"(?<![0-9])(?:\+86[-\s]?)?(1[3-9][0-9])[-\s]?([0-9]{4})[-\
 def parse_contact(raw: object) -> Parsed[str]:
     """项目联系人及手机: the 11-digit mobile number anywhere in the cell, the name around it being free."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     number = _integral(raw)
     if number is not None:
         text = str(number)  # a number cell holding just the mobile number
@@ -404,7 +405,7 @@ def uscc_check_char(first17: str) -> str:
 def parse_uscc(raw: object) -> Parsed[str]:
     """统一社会信用代码: 18 characters of the GB 32100-2015 alphabet with a valid check character."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     number = _integral(raw)
     if number is not None and number >= _TOO_BIG:
         return Parsed(error=_LOST_DIGITS)
@@ -466,7 +467,7 @@ _NODE = re.compile(
 def parse_node(raw: object) -> Parsed[tuple[str, Month | None]]:
     """建设计划 时间节点: ("申报", None), ("月", Month) or ("完工", None)."""
     if is_blank(raw):
-        return _BLANK
+        return BLANK
     match = _NODE.fullmatch(_squeeze(raw)) if isinstance(raw, str) else None
     if match is None:
         return Parsed(error="应为“截至申报之日”“截至YYYY年M月底”或“截至项目完工之日”")
@@ -533,16 +534,26 @@ def text_value(raw: object) -> str | None:
 def parse_column(values: list[object], parser: Callable[..., T], **kw: Any) -> list[T]:
     """parser applied to every value, each distinct value parsed once (results are shared: do not mutate).
 
-    The type is part of the key (True == 1 == 1.0 are different cells); the loop over the cells is in C.
+    True == 1 == 1.0, yet they are different cells: when a column mixes those types, the type is part of the
+    key. The loops over the cells are in C.
     """
-    keys = list(zip(map(type, values), values, strict=True))
+    mixed = len(set(map(type, values)) & _EQUAL_NUMBERS) > 1
+    keys = list(zip(map(type, values), values, strict=True)) if mixed else values
     try:
         results = dict.fromkeys(keys)
     except TypeError:  # an unhashable value: every cell on its own
         return [parser(raw, **kw) for raw in values]
-    for key in results:
-        results[key] = parser(key[1], **kw)
+    if keys is values:
+        for key in results:
+            results[key] = parser(key, **kw)
+    else:
+        for key in results:
+            results[key] = parser(key[1], **kw)
     return list(map(results.__getitem__, keys))
+
+
+# Types whose values can be equal across types (True == 1 == 1.0 == Decimal(1)).
+_EQUAL_NUMBERS = frozenset({bool, int, float, Decimal})
 
 
 # Below 2**43 units a float's rounding error is under 0.002 unit, so a product within 0.25 of an integer
