@@ -376,12 +376,17 @@ def _text(value) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+# The same header texts (and the numbers and names of the first data rows) come in every workbook of a batch.
+# typed: True and 1 are different cells.
+_header = functools.lru_cache(maxsize=8192, typed=True)(normalise_header)
+
+
 def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: int, policy: Policy) -> Table | None:
     """Recognise the sheet's kind from its header and collect its data rows."""
     best = None  # (score, kind, header_index, last_header_index, names)
     search = min(len(rows), HEADER_SEARCH_ROWS)
     # Each row of the search normalised once: a row is the upper header row of one layout, the lower of another.
-    normalised = [[normalise_header(v, policy.data_year) for v in row] for row in rows[: search + 1]]
+    normalised = [[_header(v, policy.data_year) for v in row] for row in rows[: search + 1]]
     for top in range(search):
         single = normalised[top]
         layouts = [(top, single)]

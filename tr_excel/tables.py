@@ -184,8 +184,8 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
         [pd.DataFrame(typed, index=index), pd.DataFrame(objects, index=index, dtype=object)], axis=1
     )
     for name in table.columns:
-        if name not in frame.blanks:  # text and list columns
-            frame.blanks[name] = frame.df[name].isna().to_numpy()
+        if name not in frame.blanks:  # text and list columns: None exactly where the cell is blank
+            frame.blanks[name] = np.equal(objects[name], None)
     for row, name in sorted(table.formula_cells):
         if row in frame.row_index:
             frame.findings.append(
