@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -129,6 +131,19 @@ def tweak(path: Path, change: Callable) -> Path:
     book = openpyxl.load_workbook(path)
     change(book)
     book.save(path)
+    return path
+
+
+def unnumbered_rows(path: Path) -> Path:
+    """Rewrite an .xlsx in place with its rows' numbers left out (<row> without r, as some exporters write
+    them): Excel and the readers count them, the return-copy patcher leaves such a file to openpyxl."""
+    with zipfile.ZipFile(path) as archive:
+        parts = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts:
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                data = re.sub(rb'<row r="\d+"', b"<row", data)
+            archive.writestr(info.filename, data)
     return path
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import unnumbered_rows
 from openpyxl.cell.cell import MergedCell
 
 from tr_excel import columns as K
@@ -424,8 +425,11 @@ def test_originals_are_never_touched(run, inputs, inputs_before):
     assert digests(inputs) == inputs_before
 
 
-def test_annotate_merges_findings_per_cell_and_marks_rows_and_files(tmp_path, policy):
+@pytest.mark.parametrize("editor", ["patch", "openpyxl"])
+def test_annotate_merges_findings_per_cell_and_marks_rows_and_files(tmp_path, policy, editor):
     path = county_book(policy, tmp_path / "繁峙县.xlsx", "繁峙县", [("甲公司", "甲项目", "中试项目")], seed=5)
+    if editor == "openpyxl":
+        unnumbered_rows(path)  # the patcher refuses it
     book = read_workbook(path, path.name, 0, policy)
 
     def finding(rule, severity, message, **where):
@@ -455,7 +459,12 @@ def test_annotate_merges_findings_per_cell_and_marks_rows_and_files(tmp_path, po
 def test_values_copy_keeps_values_and_formula_like_text(tmp_path, policy):
     """The copy an .xls or a workbook over max_annotated_cells comes back as: every value, merges, no formula."""
     path = county_book(policy, tmp_path / "b.xlsx", "繁峙县", [(FORMULA, PLUS, "中试项目")], seed=6)
-    annotated = annotate(read_workbook(path, path.name, 0, policy), [], max_cells=0)
+    unnumbered_rows(path)  # not for the patcher; for openpyxl, over max_cells
+    book = read_workbook(path, path.name, 0, policy)
+    finding = Finding(
+        "F03", "error", path.name, "汇总表", 5, "总投资", "O5", enterprise=None, project=None, message="金额"
+    )
+    annotated = annotate(book, [finding], max_cells=0)
     assert "单元格" in annotated.note
     (tmp_path / "copy.xlsx").write_bytes(annotated.data)
     assert cell_values(tmp_path / "copy.xlsx") == cell_values(path)

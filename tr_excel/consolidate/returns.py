@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.cell_range import CellRange
 
+from tr_excel.consolidate.patch import Unsupported, XlsxPatch
 from tr_excel.findings import ERROR, SEVERITY_LABEL, WARNING, Finding
 from tr_excel.output import write_atomic
 from tr_excel.reader import WORKBOOK_SUFFIXES, Workbook, open_calamine
@@ -27,10 +28,9 @@ from tr_excel.sniff import ZIP_MAGIC
 RETURN_DIR = "退回"
 RETURN_SUFFIX = "_审核意见.xlsx"
 COMMENT_AUTHOR = "tr-excel 审核"
-FILLS = {
-    ERROR: PatternFill("solid", start_color="FFFF8080", end_color="FFFF8080"),
-    WARNING: PatternFill("solid", start_color="FFFFFF00", end_color="FFFFFF00"),
-}
+COLOURS = {ERROR: "FFFF8080", WARNING: "FFFFFF00"}  # ARGB fill of a cell with a finding, by severity
+FILLS = {severity: PatternFill("solid", start_color=argb, end_color=argb) for severity, argb in COLOURS.items()}
+COMMENT_WIDTH = 320  # pixels: about 22 Chinese characters a line
 # Windows device names: a file whose name before the first dot is one of these cannot be created there.
 _RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL"}
@@ -94,8 +94,9 @@ class Annotated:
 
 
 # openpyxl holds every cell of a workbook it loads as a Python object of about 450 bytes: a workbook at the
-# [limits] max_cells of 2,000,000 cells took 1 GB and 30 s to annotate. Above the policy's
-# max_annotated_cells the copy is streamed row by row instead, values only (about 350 MB and 17 s there).
+# [limits] max_cells of 2,000,000 cells took 1 GB and 30 s to annotate. When a copy cannot be patched (patch.py)
+# and the workbook is above the policy's max_annotated_cells, it is streamed row by row instead, values only
+# (about 350 MB and 17 s there).
 DEFAULT_MAX_ANNOTATED_CELLS = 300_000
 VALUES_ONLY = "退回文件只含原文件各单元格的值，未保留原格式、公式和批注"
 NOTE_XLS = "原文件为 .xls 格式，" + VALUES_ONLY
@@ -108,12 +109,17 @@ _BAD_TITLE = re.compile(r"[\\*?:/\[\]]")
 def annotate(book: Workbook, findings: list[Finding], max_cells: int = DEFAULT_MAX_ANNOTATED_CELLS) -> Annotated:
     """Fill and comment every finding of this book on a copy of it; the original file is only read.
 
-    An .xlsx/.xlsm whose sheets' used area is at most max_cells cells is copied with everything openpyxl keeps
-    (macros dropped); an .xls, a larger workbook, or one openpyxl cannot open or save comes back as the values
-    of its cells, with a note saying so.
+    An .xlsx/.xlsm is copied part by part with only the marked sheets, the styles and the comments edited
+    (patch.py: everything kept, macros dropped). One the patcher cannot edit goes through openpyxl (what it
+    keeps) when its sheets' used area is at most max_cells cells. An .xls, a larger workbook, or one openpyxl
+    cannot open or save either comes back as the values of its cells, with a note saying so.
     """
     if book.path.suffix.lower() == ".xls":
         return _annotate_values(book, findings, NOTE_XLS)
+    try:
+        return _annotate_patch(book, findings, XlsxPatch(book.path))
+    except Unsupported:
+        pass
     cells = used_cells(book.path)
     if cells > max_cells:
         return _annotate_values(book, findings, NOTE_LARGE.format(cells=cells, limit=max_cells))
@@ -182,6 +188,35 @@ def _targets(book: Workbook, findings: list[Finding], sheets: list[str]) -> dict
             span = _table_span(book, sheet)
             placed[sheet].append((finding, finding.row, span[0] if span else 1, True))
     return placed
+
+
+def _annotate_patch(book: Workbook, findings: list[Finding], patch: XlsxPatch) -> Annotated:
+    """The copy as patch.py writes it: the same cells as _annotate_workbook's filled and commented."""
+    anchors: dict[Finding, tuple[str, str]] = {}
+    for sheet, placed in _targets(book, findings, patch.sheet_names).items():
+        merges = patch.merged(sheet)
+        at_cell: dict[tuple[int, int], list[Finding]] = defaultdict(list)
+        row_fills: dict[int, list[Finding]] = defaultdict(list)
+        for finding, row, column, whole_row in placed:
+            top, left = _top_left(merges, row, column)
+            anchors[finding] = (sheet, f"{get_column_letter(left)}{top}")
+            at_cell[top, left].append(finding)
+            if whole_row:
+                row_fills[row].append(finding)
+        first, last = _table_span(book, sheet) or (1, patch.max_column(sheet))
+        for row, row_findings in row_fills.items():
+            severity = _severity(row_findings)
+            if severity is not None:
+                for column in range(first, last + 1):
+                    patch.fill(sheet, row, column, COLOURS[severity])
+        for (row, column), cell_findings in at_cell.items():
+            severity = _severity(cell_findings)
+            if severity is not None:
+                patch.fill(sheet, row, column, COLOURS[severity])
+            # A comment the county left there is kept above ours: the patcher joins the two.
+            text = _comment_text(cell_findings)
+            patch.comment(sheet, row, column, text, COMMENT_AUTHOR, COMMENT_WIDTH, _comment_height(text))
+    return Annotated(patch.save(), anchors)
 
 
 def _annotate_workbook(book: Workbook, findings: list[Finding], workbook: openpyxl.Workbook) -> Annotated:
@@ -282,10 +317,7 @@ def _marks(book: Workbook, sheet: str, placed, merges, width: int) -> tuple[dict
     row_fills: dict[int, list[Finding]] = defaultdict(list)
     anchors = []
     for finding, row, column, whole_row in placed:
-        for top, left, bottom, right in merges:  # a cell covered by a merge: the merge's top-left cell
-            if top <= row <= bottom and left <= column <= right:
-                row, column = top, left
-                break
+        row, column = _top_left(merges, row, column)
         anchors.append((finding, f"{get_column_letter(column)}{row}"))
         at_cell[(row, column)].append(finding)
         if whole_row:
@@ -333,16 +365,32 @@ def _merged_anchor(worksheet, cell):
     return cell
 
 
+def _top_left(merges: list[tuple[int, int, int, int]], row: int, column: int) -> tuple[int, int]:
+    """A cell covered by a merge (top, left, bottom, right) cannot hold a comment: the merge's top-left cell."""
+    for top, left, bottom, right in merges:
+        if top <= row <= bottom and left <= column <= right:
+            return top, left
+    return row, column
+
+
+def _comment_text(findings: list[Finding]) -> str:
+    lines = [f"【{SEVERITY_LABEL[f.severity]} {f.rule}】{f.message}" for f in findings]
+    return ILLEGAL_CHARACTERS_RE.sub("", "\n".join(lines))
+
+
+def _comment_height(text: str) -> int:
+    """Pixels for the text at COMMENT_WIDTH (about 22 Chinese characters a line), at most 600."""
+    return min(600, 24 + 16 * sum(1 + len(line) // 22 for line in text.split("\n")))
+
+
 def _comment(findings: list[Finding], existing: str | None = None) -> Comment:
     """The comment of a cell: every finding there, below the county's own note when it had one."""
-    lines = [f"【{SEVERITY_LABEL[f.severity]} {f.rule}】{f.message}" for f in findings]
-    text = ILLEGAL_CHARACTERS_RE.sub("", "\n".join(lines))
+    text = _comment_text(findings)
     if existing:
         text = f"{existing}\n\n{text}"
     comment = Comment(text, COMMENT_AUTHOR)
-    # Sized for the messages (about 22 Chinese characters a line at this width).
-    comment.width = 320
-    comment.height = min(600, 24 + 16 * sum(1 + len(line) // 22 for line in text.split("\n")))
+    comment.width = COMMENT_WIDTH
+    comment.height = _comment_height(text)
     return comment
 
 
@@ -354,9 +402,12 @@ def _table_span(book: Workbook, sheet: str) -> tuple[int, int] | None:
     return None
 
 
-def _fill(findings: list[Finding]) -> PatternFill | None:
+def _severity(findings: list[Finding]) -> str | None:
+    """The severity whose colour a cell with these findings is filled with (none for 提示 alone)."""
     severities = {finding.severity for finding in findings}
-    for severity in (ERROR, WARNING):
-        if severity in severities:
-            return FILLS[severity]
-    return None
+    return next((severity for severity in (ERROR, WARNING) if severity in severities), None)
+
+
+def _fill(findings: list[Finding]) -> PatternFill | None:
+    severity = _severity(findings)
+    return None if severity is None else FILLS[severity]

@@ -149,9 +149,11 @@ GENERAL_DECISIONS: tuple[str, ...] = (
     "match its column, so a sheet made for another year's notice shows S03.",
     "consolidate refuses an OUTDIR inside an input folder (the next run would read our own outputs as county "
     "submissions) and any input that is one of its outputs, even with --force.",
-    "A return copy of a workbook above the policy's max_annotated_cells is written from the values only, with the "
-    "same fills and comments (openpyxl needs about 1 GB near the cell limit); 退回清单 says so in a column "
-    "退回文件说明 that interface.md does not list.",
+    "A return copy is the county's own .xlsx with only the marked sheets, styles and comments edited (charts, "
+    "images and formulas kept, macros dropped). One the patcher cannot edit goes through openpyxl; above the "
+    "policy's max_annotated_cells (openpyxl needs about 1 GB near the cell limit), and for an .xls, it holds the "
+    "values only, with the same fills and comments; 退回清单 says so in a column 退回文件说明 that interface.md "
+    "does not list.",
     "F10 and F11 are warnings about a value that was read, and the rules use that value; a value with an F error "
     "or S05 is not read by any rule.",
     "The notice and the spec agree on every threshold and list checked (3000 万元, 70%, 85%, 2022-01, "
