@@ -38,7 +38,7 @@ class Project:
 
     @property
     def row(self) -> int:
-        return int(self.frame.df["_row"].iat[self.position])
+        return self.frame.values("_row")[self.position]
 
     def raw(self, column: str) -> object:
         """The cell as read (None when the sheet has no such column)."""
@@ -47,8 +47,7 @@ class Project:
 
     def typed(self, column: str) -> object:
         """The parsed value: int units for money, When, bool, Decimal…; None (or NA) when blank or unreadable."""
-        value = self.frame.df[column].iat[self.position]
-        return None if value is pd.NA else value
+        return self.frame.values(column)[self.position]
 
     def text(self, column: str) -> str:
         return V.text_value(self.raw(column)) or ""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+import re
 from decimal import Decimal
 
 import xlsxwriter
@@ -32,11 +34,15 @@ LINE_POINTS = 14
 MIN_ROW_POINTS = 20
 
 
+_WIDE = re.compile("[\u1100-\U0010ffff]")
+
+
 def display_width(text: str) -> int:
     """Width in Excel column units: a Chinese (or other wide) character takes two."""
-    return sum(1 if ord(char) < 0x1100 else 2 for char in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
+@functools.lru_cache(maxsize=4096)  # names of counties, directions, industries repeat down the sheet
 def line_count(text: str, width: float) -> int:
     """Lines a wrapped cell of this column width shows (one unit is lost to the cell's padding)."""
     usable = max(1.0, width - 1)
