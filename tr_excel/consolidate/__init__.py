@@ -107,7 +107,7 @@ def consolidate(
     """
     check_outdir(outdir, paths, force)
     # One pool for both: its workers fork while this process is still small (see worker_pool), read the books,
-    # then write the return copies, openpyxl's load and save of each returned workbook being most of the time.
+    # then write the return copies.
     pool = worker_pool()
     try:
         report = validate(paths, policy, progress, pool)
@@ -127,6 +127,8 @@ def consolidate(
         ]
         # In order, as written one after the other: the anchors and notes come back in the books' order.
         done = pool.map(write_return, jobs) if pool is not None and len(jobs) > 1 else map(write_return, jobs)
+        # The 汇总表 needs no return copy: made here while the workers write them.
+        summary = summary_bytes(selection.included, policy, unit)
         anchors: dict[Finding, tuple[str, str]] = {}
         notes: dict[int, str] = {}
         for book, (book_anchors, note) in zip(returned, done, strict=True):
@@ -142,7 +144,7 @@ def consolidate(
         write_atomic(path, data, force=True)
         result.written.append(path)
 
-    write(SUMMARY_FILE, summary_bytes(selection.included, policy, unit))
+    write(SUMMARY_FILE, summary)
     write(REVIEW_FILE, review_bytes(report, selection, unit, names, anchors, reconciliation(report.batch), notes))
     write(FINDINGS_FILE, as_json(report))
     result.written.extend(copies)
