@@ -18,7 +18,7 @@ from tr_excel.consolidate.returns import (
     write_return,
 )
 from tr_excel.consolidate.review import review_bytes
-from tr_excel.consolidate.summary import summary_bytes
+from tr_excel.consolidate.summary import summary_data, write_summary
 from tr_excel.engine import Report, validate, worker_pool
 from tr_excel.findings import Finding
 from tr_excel.output import as_json, write_atomic
@@ -127,26 +127,29 @@ def consolidate(
         ]
         # In order, as written one after the other: the anchors and notes come back in the books' order.
         done = pool.map(write_return, jobs) if pool is not None and len(jobs) > 1 else map(write_return, jobs)
-        # The 汇总表 needs no return copy: made here while the workers write them.
-        summary = summary_bytes(selection.included, policy, unit)
+        # The 汇总表 needs no return copy: its values are worked out here while the workers write the copies, and
+        # it is written by a worker while this process writes the 审核报告, which needs to know where they went.
+        summary_job = (summary_data(selection.included), policy, unit, outdir / SUMMARY_FILE)
+        summary = pool.submit(write_summary, summary_job) if pool is not None else None
+        findings_json = as_json(report)
         anchors: dict[Finding, tuple[str, str]] = {}
         notes: dict[int, str] = {}
         for book, (book_anchors, note) in zip(returned, done, strict=True):
             anchors.update(book_anchors)
             if note:
                 notes[book.index] = note
+        review = review_bytes(report, selection, unit, names, anchors, reconciliation(report.batch), notes)
+        if summary is None:
+            write_summary(summary_job)
+        else:
+            summary.result()
     finally:
         if pool is not None:
             pool.shutdown()
-
-    def write(relative: str, data: bytes | str) -> None:
-        path = outdir / relative
-        write_atomic(path, data, force=True)
-        result.written.append(path)
-
-    write(SUMMARY_FILE, summary)
-    write(REVIEW_FILE, review_bytes(report, selection, unit, names, anchors, reconciliation(report.batch), notes))
-    write(FINDINGS_FILE, as_json(report))
+    result.written.append(outdir / SUMMARY_FILE)
+    for relative, data in ((REVIEW_FILE, review), (FINDINGS_FILE, findings_json)):
+        write_atomic(outdir / relative, data, force=True)
+        result.written.append(outdir / relative)
     result.written.extend(copies)
     # With --force over an earlier run: a return copy this run did not write is stale and must not be sent out.
     for stale in sorted((outdir / RETURN_DIR).glob(f"*{RETURN_SUFFIX}")):

@@ -6,7 +6,9 @@ import functools
 import io
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -15,6 +17,7 @@ from tr_excel import layout
 from tr_excel import values as V
 from tr_excel.columns import COUNT, LIST, MONEY, MONTH, RANGE, SEQ, SIGNED_MONEY, SUMMARY, YESNO, Column
 from tr_excel.consolidate.projects import Project
+from tr_excel.output import write_atomic
 from tr_excel.policy import Policy
 
 SHEET = "汇总表"
@@ -88,8 +91,26 @@ def _total(projects: list[Project], column: Column) -> float:
     return float(Decimal(sum(project.money(column.name) for project in projects)).scaleb(-4))
 
 
-def summary_bytes(projects: list[Project], policy: Policy, unit: str) -> bytes:
-    """The 汇总表 workbook of these projects, in the order given, as .xlsx bytes."""
+@dataclass
+class SummaryData:
+    """What the 汇总表 shows, in plain values: small enough to send to a pool worker to write."""
+
+    rows: list[list[str | float | int | None]]  # one list of 汇总表 column values per project, 序号 included
+    totals: dict[int, float]  # column position → the 合计 row's value, for the summed columns
+
+
+def summary_data(projects: list[Project]) -> SummaryData:
+    """The 汇总表 values of these projects, in the order given."""
+    columns = SUMMARY.columns
+    rows = [
+        [offset + 1 if column.kind == SEQ else cell_value(project, column) for column in columns]
+        for offset, project in enumerate(projects)
+    ]
+    return SummaryData(rows, {index: _total(projects, columns[index]) for index in SUMMED_COLUMNS})
+
+
+def summary_bytes(data: SummaryData, policy: Policy, unit: str) -> bytes:
+    """The 汇总表 workbook of these values, as .xlsx bytes."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
     worksheet = workbook.add_worksheet(SHEET)
@@ -97,35 +118,43 @@ def summary_bytes(projects: list[Project], policy: Policy, unit: str) -> bytes:
     styles = layout.formats(workbook)
     columns = SUMMARY.columns
     widths = [layout.SUMMARY_COLUMN_WIDTHS[column.name] for column in columns]
-    for offset, project in enumerate(projects):
+    number_styles = [
+        styles["count"] if column.kind == SEQ else layout.cell_format(styles, column.kind) for column in columns
+    ]
+    for offset, values in enumerate(data.rows):
         row = first + offset
         lines = 1
-        for index, column in enumerate(columns):
-            style = styles["count"] if column.kind == SEQ else layout.cell_format(styles, column.kind)
-            value = offset + 1 if column.kind == SEQ else cell_value(project, column)
+        for index, value in enumerate(values):
             if value is None:
-                worksheet.write_blank(row, index, None, style)
+                worksheet.write_blank(row, index, None, number_styles[index])
             elif isinstance(value, str):
                 worksheet.write_string(row, index, value, styles["text"])
                 lines = max(lines, line_count(value, widths[index]))
             else:
-                worksheet.write_number(row, index, value, style)
+                worksheet.write_number(row, index, value, number_styles[index])
         # Excel and LibreOffice do not grow a row for wrapped text written by a program: size it here.
         worksheet.set_row(row, max(MIN_ROW_POINTS, lines * LINE_POINTS + 6))
-    total_row = first + len(projects)
+    total_row = first + len(data.rows)
     worksheet.write_string(total_row, 0, TOTAL_LABEL, styles["header"])
     for index, column in enumerate(columns[1:], start=1):
         style = layout.cell_format(styles, column.kind)
         if index not in SUMMED_COLUMNS:
             worksheet.write_blank(total_row, index, None, style)
-        elif not projects:
+        elif not data.rows:
             worksheet.write_number(total_row, index, 0, style)
         else:
             letter = xl_col_to_name(index)
             # The computed value is stored with the formula, so viewers that never recalculate show it too.
             formula = f"=SUM({letter}{first + 1}:{letter}{total_row})"
-            worksheet.write_formula(total_row, index, formula, style, _total(projects, column))
+            worksheet.write_formula(total_row, index, formula, style, data.totals[index])
     worksheet.set_row(total_row, MIN_ROW_POINTS)
     layout.write_notes(worksheet, total_row + 2, styles, policy)
     workbook.close()
     return buffer.getvalue()
+
+
+def write_summary(job: tuple[SummaryData, Policy, str, Path]) -> None:
+    """Write the 汇总表 of summary_data to a path (under a temporary name, renamed when whole): in a pool worker,
+    while the parent writes the 审核报告."""
+    data, policy, unit, path = job
+    write_atomic(path, summary_bytes(data, policy, unit), force=True)
