@@ -53,8 +53,14 @@ def reconciliation(batch: Batch) -> pd.DataFrame:
     project's 投资明细 line items (0 when it has none; None when one cannot be read); 差额 is 申报已完成投资 −
     发票合计; 发票张数 counts distinct invoice numbers. 核定已完成投资 comes from 现场核查 (None when not
     reviewed). Rows of a summary input, and rows whose enterprise or project is blank, join nothing: their
-    other columns are None.
+    other columns are None. Worked out once a batch (findings.json and 审核报告 both show it): do not modify it.
     """
+    if "reconciliation" not in batch.memo:
+        batch.memo["reconciliation"] = _reconciliation(batch)
+    return batch.memo["reconciliation"]
+
+
+def _reconciliation(batch: Batch) -> pd.DataFrame:
     summaries, projects = batch.stack(K.SUMMARY, ["所在县", _COMPLETED], summary_inputs=True)
     index = pd.MultiIndex.from_frame(projects[_KEY])
 
