@@ -20,7 +20,7 @@ import pytest
 from tr_excel.engine import validate
 from tr_excel.policy import SCHEMAS_DIR
 from tr_excel.reader import INTERNAL_ERROR, discover, read_workbook
-from tr_excel.sniff import DEFAULT_LIMITS, check_readable
+from tr_excel.sniff import DEFAULT_LIMITS, Unreadable, check_readable
 
 ROOT = Path(__file__).resolve().parent.parent
 # One file, however hostile, is read or refused within this many seconds (a loaded CI machine included).
@@ -221,6 +221,8 @@ def test_sniffer_gives_the_real_format():
         (b'<row r="70000"><c r="a70000"><v>1</v></c></row>', "行数上限"),  # lower-case reference
         (b"<row><c><v>1</v></c></row>" * 3 + b'<row r="60000"><c><v>1</v></c></row>', "行数上限"),  # no r on cells
         (b'<x:row r="1"><x:c r="ZZZ1"><x:v>1</x:v></x:c></x:row>', "列数上限"),  # a namespace prefix
+        (b'<row r="12345678"><c r="B12345678"><v>1</v></c></row>', "第 12345678 行"),  # eight digits
+        (b'<row r="9"><c r="ABCD9"><v>1</v></c></row>', "列数上限"),  # four letters
     ],
 )
 def test_far_cells_are_found_however_the_xml_is_written(tmp_path, policy, xml, reason):
@@ -229,3 +231,13 @@ def test_far_cells_are_found_however_the_xml_is_written(tmp_path, policy, xml, r
     book = read_workbook(path, path.name, 0, policy)
     assert [f.rule for f in book.findings] == ["S01"]
     assert reason in book.findings[0].message
+
+
+def test_a_cell_eight_digits_down_is_refused_before_parsing(tmp_path):
+    # A reference longer than any real one (Excel stops at row 1,048,576) is not a regular tag: the tag-by-tag
+    # walk reads it, before python-calamine would allocate every row up to it.
+    path = tmp_path / "远处.xlsx"
+    cell = b'<row r="9"><c r="B12345678"><v>1</v></c></row>'
+    path.write_bytes(make_hostile.add_cells(make_hostile.sample_bytes(), cell))
+    with pytest.raises(Unreadable, match="12345678"):
+        check_readable(path)
