@@ -24,6 +24,7 @@ from tr_excel.tables import Frame
 from tr_excel.values import MONEY_SCALE, plain_money
 
 KEY = ["_book", "_ekey", "_pkey"]
+PID = "_pid"  # one number per KEY (Batch.stack): what projects are compared and joined on
 TOTAL = "总投资"
 COMPLETED = "已完成投资（按照发票金额核定）"
 FINISHED = "项目是否完工（是/否）"
@@ -63,7 +64,7 @@ def _keyed(df: pd.DataFrame) -> pd.Series:
     return (df["_ekey"] != "") & (df["_pkey"] != "")
 
 
-def _keys(df: pd.DataFrame, names: list[str] = KEY) -> pd.MultiIndex:
+def _keys(df: pd.DataFrame, names: list[str]) -> pd.MultiIndex:
     return pd.MultiIndex.from_frame(df[names])
 
 
@@ -77,8 +78,8 @@ def _join(batch: Batch, data: pd.DataFrame, kind: K.SheetKind, columns: Iterable
     "<sheet>.<column>", and "<sheet>._row" (all NA where there is no such row)."""
     columns = list(columns)
     _, other = batch.stack(kind, columns)
-    other = other[_keyed(other)].drop_duplicates(KEY).set_index(KEY)[["_row", *columns]]
-    return data.join(other.add_prefix(f"{kind.name}."), on=KEY)
+    other = other[_keyed(other)].drop_duplicates(PID).set_index(PID)[["_row", *columns]]
+    return data.join(other.add_prefix(f"{kind.name}."), on=PID)
 
 
 def _title(batch: Batch, kind: K.SheetKind, name: str) -> str:
@@ -143,7 +144,7 @@ def _differ(data: pd.DataFrame, ours: str, theirs: str, tolerance: int) -> pd.Se
 
 def _unpaired(rule: str, frames: list[Frame], data: pd.DataFrame, other: pd.DataFrame, books: set, message: str):
     """A finding at every keyed row of data, in a file of books, whose project has no row in other."""
-    mask = _keyed(data) & data["_book"].isin(books) & ~_keys(data).isin(_keys(other))
+    mask = _keyed(data) & data["_book"].isin(books) & ~data[PID].isin(other[PID])
     for frame, record in _failing(frames, data, mask):
         yield frame.finding(
             rule,
@@ -295,12 +296,14 @@ def _listed(basis: str) -> str:
 
 
 def _item_totals(batch: Batch) -> pd.DataFrame:
-    """Per project (_book, _ekey, _pkey) of 投资明细: line items, the sums, and whether each sum is unknown."""
+    """Per project (_pid) of 投资明细: line items, the sums, and whether each sum is unknown (once a batch)."""
+    if "item_totals" in batch.memo:
+        return batch.memo["item_totals"]
     _, items = batch.stack(K.INVESTMENT, ["投资类别", ESTIMATE, DONE])
     items = items[_keyed(items)]
     category, estimate = items["投资类别"], items[ESTIMATE]
     columns = {
-        **{key: items[key] for key in KEY},
+        PID: items[PID],
         "明细.条数": 1,
         "明细.已完成": items[DONE],
         "明细.已完成未知": items[DONE].isna(),
@@ -313,14 +316,16 @@ def _item_totals(batch: Batch) -> pd.DataFrame:
         columns[_listed(basis)] = estimate.where(category.isin(categories), 0)
     sums = ["明细.已完成", "明细.概算", *map(_listed, BASIS_CATEGORIES)]
     unknown = ["明细.已完成未知", "明细.概算未知", "明细.类别未知"]
-    grouped = pd.DataFrame(columns).groupby(KEY)
-    return pd.concat([grouped["明细.条数"].size(), grouped[sums].sum(), grouped[unknown].any()], axis=1)
+    grouped = pd.DataFrame(columns).groupby(PID)
+    totals = pd.concat([grouped["明细.条数"].size(), grouped[sums].sum(), grouped[unknown].any()], axis=1)
+    batch.memo["item_totals"] = totals
+    return totals
 
 
 def _with_items(batch: Batch, columns: list[str]) -> tuple[list[Frame], pd.DataFrame]:
     """The keyed 汇总表 rows with their project's 投资明细 totals (明细.条数 0 when it has no line item)."""
     frames, summary = batch.stack(K.SUMMARY, columns)
-    summary = summary[_keyed(summary)].join(_item_totals(batch), on=KEY)
+    summary = summary[_keyed(summary)].join(_item_totals(batch), on=PID)
     summary["明细.条数"] = summary["明细.条数"].fillna(0).astype(int)
     for name in ("明细.已完成未知", "明细.概算未知", "明细.类别未知"):
         summary[name] = summary[name].fillna(False).astype(bool)
@@ -531,7 +536,7 @@ def remaining_without_promise(batch: Batch):
 def in_progress_without_plan(batch: Batch):
     frames, summary = batch.stack(K.SUMMARY, [FINISHED])
     _, plan = batch.stack(K.PLAN)
-    missing = _keyed(summary) & summary[FINISHED].eq(False) & ~_keys(summary).isin(_keys(plan[_keyed(plan)]))
+    missing = _keyed(summary) & summary[FINISHED].eq(False) & ~summary[PID].isin(plan[PID][_keyed(plan)])
     with_sheet = summary["_book"].isin(_books(batch, K.PLAN))
     summary["无计划"] = with_sheet.map({True: "建设计划中没有该项目的时间节点", False: "本文件没有建设计划表"})
     for frame, record in _failing(frames, summary, missing):
@@ -551,7 +556,7 @@ def plan_inconsistent(batch: Batch):
     frames, plan = batch.stack(K.PLAN, [NODE, CUMULATIVE])
     plan = plan[_keyed(plan)].copy()
     # Nodes in sheet order within each file's project: stack keeps the frames' row order.
-    grouped = plan.groupby(KEY, sort=False)
+    grouped = plan.groupby(PID, sort=False)
     plan["上一节点"] = grouped[CUMULATIVE].shift(1)
     plan["上一节点行"] = grouped["_row"].shift(1)
     falls = _true(plan["上一节点"] - plan[CUMULATIVE] > tolerance)
@@ -571,7 +576,7 @@ def plan_inconsistent(batch: Batch):
     differs = filed & _differ(plan, CUMULATIVE, f"汇总表.{COMPLETED}", tolerance)
     labels = ("截至申报之日累计完成投资额", "汇总表已完成投资")
     yield from _compare(frames, plan, differs, "X14", CUMULATIVE, f"汇总表.{COMPLETED}", labels)
-    last = ~plan.duplicated(KEY, keep="last")
+    last = ~plan.duplicated(PID, keep="last")
     differs = last & _differ(plan, CUMULATIVE, f"汇总表.{TOTAL}", tolerance)
     labels = ("最后一个时间节点的累计完成投资额", "汇总表总投资")
     yield from _compare(frames, plan, differs, "X14", CUMULATIVE, f"汇总表.{TOTAL}", labels)
@@ -585,6 +590,14 @@ def plan_inconsistent(batch: Batch):
 def _with_links(batch: Batch, data: pd.DataFrame) -> pd.DataFrame:
     """data with its project's 环节 counts: 环节.数 distinct 环节, 环节.核心 distinct core 环节 (the notice's
     list), 环节.无法识别 rows whose 环节 cannot be read, 环节.核心名称 the core names (0 and "" when none)."""
+    data = data.join(_link_counts(batch), on=PID)
+    return data.fillna({"环节.数": 0, "环节.核心": 0, "环节.无法识别": 0, "环节.核心名称": ""})
+
+
+def _link_counts(batch: Batch) -> pd.DataFrame:
+    """_with_links' counts by project (_pid), worked out once a batch."""
+    if "link_counts" in batch.memo:
+        return batch.memo["link_counts"]
     policy = batch.policy
     _, links = batch.stack(K.SMART, [LINK])
     links = links[_keyed(links)]
@@ -592,13 +605,13 @@ def _with_links(batch: Batch, data: pd.DataFrame) -> pd.DataFrame:
     counts = (
         pd.DataFrame(
             {
-                **{key: links[key] for key in KEY},
+                PID: links[PID],
                 "link": links[LINK].where(valid),
                 "core": links[LINK].where(valid & links[LINK].isin(list(policy.core_links))),
                 "unreadable": ~valid,
             }
         )
-        .groupby(KEY)
+        .groupby(PID)
         .agg(
             **{
                 "环节.数": ("link", "nunique"),
@@ -608,8 +621,8 @@ def _with_links(batch: Batch, data: pd.DataFrame) -> pd.DataFrame:
             }
         )
     )
-    data = data.join(counts, on=KEY)
-    return data.fillna({"环节.数": 0, "环节.核心": 0, "环节.无法识别": 0, "环节.核心名称": ""})
+    batch.memo["link_counts"] = counts
+    return counts
 
 
 @check("X15")
