@@ -18,7 +18,6 @@ from tr_excel.findings import Finding, summarise
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook, discover, read_workbook
 from tr_excel.reconcile import reconciliation
-from tr_excel.rules import cells, cross, project  # noqa: F401  (registers the rules)
 from tr_excel.rules.registry import CHECKS, RULES
 from tr_excel.tables import Frame, build_frame
 
@@ -132,11 +131,13 @@ def read_batch(
     policy: Policy,
     progress: Callable[[int, int, str], None] | None = None,
     pool: Executor | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Workbook]:
     """Read every workbook under the paths and type its tables, in parallel over the cores when there are many.
 
     Each file is read once, in one worker, which also builds its frames (validate takes them from there). The
     pool, when given, is the caller's (consolidate uses its workers again for the return copies) and stays open.
+    meanwhile, when given, is called once the workers have their files (before reading, without a pool).
     """
     files = discover(paths)
     if not files:
@@ -149,7 +150,10 @@ def read_batch(
     if pool is not None and len(jobs) >= PARALLEL_MIN_FILES:
         try:
             # One file a task: files differ in size, and a task costs far less than reading a file.
-            for book in pool.map(_read_one, jobs):
+            read = pool.map(_read_one, jobs)
+            if meanwhile:
+                meanwhile()
+            for book in read:
                 books.append(book)
                 if progress:
                     progress(len(books), len(jobs), book.file)
@@ -157,11 +161,21 @@ def read_batch(
             if own:
                 pool.shutdown()
     else:
+        if meanwhile:
+            meanwhile()
         for job in jobs:
             books.append(_read_one(job))
             if progress:
                 progress(len(books), len(jobs), job[1])
     return books
+
+
+def _load_rules(policy: Policy) -> None:
+    """Import the rule modules, which registers them, and have pandera load what it loads on a first validation:
+    done while the workers read (they start sooner without pandera, and this process would wait anyway)."""
+    from tr_excel.rules import cells, cross, project  # noqa: F401
+
+    cells.warm_up(policy)
 
 
 def validate(
@@ -172,7 +186,7 @@ def validate(
 ) -> Report:
     """Read, validate and cross-check every workbook under the paths (in the caller's pool when given one)."""
     with _no_cyclic_gc():  # also while the books arrive from the workers and are unpickled
-        books = read_batch(paths, policy, progress, pool)
+        books = read_batch(paths, policy, progress, pool, meanwhile=lambda: _load_rules(policy))
     batch = Batch(policy=policy, books=books, frames=[frame for book in books for frame in book.frames])
     findings = [finding for book in books for finding in book.findings]
     for rule_id in RULES:

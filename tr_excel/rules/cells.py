@@ -70,6 +70,14 @@ def _schema(kind_name: str, policy: Policy) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(schema_columns)
 
 
+def warm_up(policy: Policy) -> None:
+    """Every schema validated once on no rows: pandera imports its backends on a first validation."""
+    for kind in K.SHEET_KINDS:
+        schema = _schema(kind.name, policy)
+        if schema.columns:
+            schema.validate(pd.DataFrame({name: pd.Series(dtype=object) for name in schema.columns}))
+
+
 def _schema_failures(batch: Batch, rule: str):
     """(frame, row, column, value) for every cell the pandera schema rejects under this rule."""
     for check_name, frame, row, column, value in _all_schema_failures(batch):
