@@ -4,7 +4,9 @@ the on-site review say."""
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 
 from tr_excel import columns as K
@@ -29,7 +31,7 @@ _ITEM_DONE = "已完成投资额（按照发票金额核定）"
 _INVOICES = "对应发票编号"
 _PLEDGED = "项目已完成投资（按照发票金额核定）"
 _VERIFIED = "核定项目已完成投资"
-_KEY = ["_book", "_ekey", "_pkey"]
+_PID = "_pid"  # the project (Batch.stack): one number per workbook, enterprise key and project key
 
 
 def _wan(units) -> Decimal | None:
@@ -42,8 +44,8 @@ def _keyed(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _first(data: pd.DataFrame, column: str) -> pd.Series:
-    """A column of each project's first keyed row, indexed by (_book, _ekey, _pkey)."""
-    return _keyed(data).drop_duplicates(_KEY).set_index(_KEY)[column]
+    """A column of each project's first keyed row, indexed by _pid."""
+    return _keyed(data).drop_duplicates(_PID).set_index(_PID)[column]
 
 
 def reconciliation(batch: Batch) -> pd.DataFrame:
@@ -62,19 +64,21 @@ def reconciliation(batch: Batch) -> pd.DataFrame:
 
 def _reconciliation(batch: Batch) -> pd.DataFrame:
     summaries, projects = batch.stack(K.SUMMARY, ["所在县", _COMPLETED], summary_inputs=True)
-    index = pd.MultiIndex.from_frame(projects[_KEY])
+    index = pd.Index(projects[_PID])
 
     def aligned(series: pd.Series) -> pd.Series:
         return pd.Series(series.reindex(index).to_numpy(), index=projects.index)
 
     _, items = batch.stack(K.INVESTMENT, [_ITEM_DONE, _INVOICES])
     items = _keyed(items)
-    grouped = items.assign(_unknown=items[_ITEM_DONE].isna()).groupby(_KEY)
+    grouped = items.assign(_unknown=items[_ITEM_DONE].isna()).groupby(_PID)
     count = aligned(grouped.size()).fillna(0).astype(int)
     # A line item whose amount cannot be read (F03, S05) leaves the project's invoice total unknown.
     unknown = aligned(grouped["_unknown"].any()).fillna(False).astype(bool)
     invoiced = aligned(grouped[_ITEM_DONE].sum()).where(~unknown).where(count > 0, 0)
-    numbers = items[[*_KEY, _INVOICES]].explode(_INVOICES).dropna().groupby(_KEY)[_INVOICES].nunique()
+    cells = [cell if isinstance(cell, tuple) else () for cell in items[_INVOICES]]
+    owners = np.repeat(items[_PID].to_numpy(), [len(cell) for cell in cells])
+    numbers = pd.Series(list(chain.from_iterable(cells)), dtype=object).groupby(owners).nunique()
     invoices = aligned(numbers).fillna(0).astype(int)
     _, pledges = batch.stack(K.PLEDGE, [_PLEDGED])
     pledged = aligned(_first(pledges, _PLEDGED))
