@@ -171,7 +171,7 @@ class Stacked:
         return self._memo["readable", name]
 
     def select(self, columns: Iterable[str], unread_of: Iterable[str], blank_of: Iterable[str]) -> pd.DataFrame:
-        out = self.data[KEY_COLUMNS].copy()
+        out = self.data[KEY_COLUMNS]  # copy-on-write: the columns added below leave self.data as it is
         for name in columns:
             out[name] = self.readable(name)
         for name in unread_of:
