@@ -202,11 +202,6 @@ def place_not_in_shanxi(batch: Batch):
             )
 
 
-def blank_or_zero(series: pd.Series) -> pd.Series:
-    """Money that is blank (read as 0) or 0; unknown (NA) is neither."""
-    return series.fillna(-1).eq(0)
-
-
 @check("S06")
 def total_row_differs(batch: Batch):
     tolerance = int(batch.policy.money_tolerance * V.MONEY_SCALE)

@@ -8,7 +8,6 @@ import pandas as pd
 
 from tr_excel import columns as K
 from tr_excel.batch import Batch
-from tr_excel.rules.cells import blank_or_zero
 from tr_excel.rules.registry import check
 from tr_excel.units import parse_unit
 from tr_excel.values import MONEY_SCALE, Month, format_money, plain_money
@@ -51,8 +50,9 @@ def _values(series: pd.Series) -> list:
 
 
 def _rows(frame, *names):
-    """(row, values…) for every data row of a frame."""
-    return zip(_values(frame.df["_row"]), *(_values(frame.df[name]) for name in names), strict=True)
+    """(row, values…) for every data row of a frame, as Python values (None where money is NA): from the lists
+    the frame keeps, since the R rules read a few dozen rows of many sheets."""
+    return zip(frame.values("_row"), *(frame.values(name) for name in names), strict=True)
 
 
 @check("R01")
@@ -113,8 +113,8 @@ def support_not_allowed(batch: Batch):
 def basis_investment_missing(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         # One column of flags per basis (three at most), looked up by row rather than sliced row by row.
-        empty = {
-            basis: blank_or_zero(frame.df[basis]).tolist()
+        empty = {  # blank (read as 0) or 0; unknown (None) is neither
+            basis: [amount == 0 for amount in frame.values(basis)]
             for basis in {d.basis for d in batch.policy.directions}
             if basis in frame.table.columns
         }
