@@ -90,10 +90,13 @@ def _place(frame: Frame, row: int) -> str:
     return f"{frame.book.file} › {frame.table.sheet} › 第{row}行"
 
 
-def _month_number(values: pd.Series) -> pd.Series:
-    """Months (When) as consecutive numbers, for comparing whole columns; NA where blank or not joined."""
+def _month_number(values: pd.Series, of_start: bool = False) -> pd.Series:
+    """Months (When) as consecutive numbers, for comparing whole columns; NA where blank or not joined. With
+    of_start, the values are spans (起止年月) and the months their starts."""
     # A column of 180,000 dates holds a few hundred distinct ones: each is looked at once.
     codes, distinct = pd.factorize(values)
+    if of_start:
+        distinct = [span[0] if isinstance(span, tuple) else None for span in distinct]
     numbers = np.array([w.year * 12 + w.month if isinstance(w, V.When) else -1 for w in distinct] + [-1])
     months = numbers[codes]  # code -1 (NA) takes the appended -1
     return pd.Series(pd.arrays.IntegerArray(months, months < 0), index=values.index)
@@ -381,7 +384,9 @@ def completed_item_without_invoice(batch: Batch):
     done = _true(items[DONE] > 0)
     for column in (INVOICES, INVOICE_DATE):
         # A cell with no invoice number holds an empty tuple; an unreadable or missing one is not blank.
-        blank = items[column].map(lambda value: not value) & ~items[f"{column}:unread"]
+        values = items[column]
+        empty = pd.Series(np.fromiter((not value for value in values), dtype=bool, count=len(values)), values.index)
+        blank = empty & ~items[f"{column}:unread"]
         for frame, record in _failing(frames, items, done & blank):
             yield frame.finding(
                 "X07",
@@ -486,10 +491,9 @@ def invoice_after_deadline(batch: Batch):
 def invoice_before_start(batch: Batch):
     frames, items = batch.stack(K.INVESTMENT, [INVOICE_DATE])
     items = _join(batch, items, K.SUMMARY, ["起止年月"])
-    items["start"] = items["汇总表.起止年月"].map(lambda span: span[0] if isinstance(span, tuple) else None)
-    early = _true(_month_number(items[INVOICE_DATE]) < _month_number(items["start"]))
+    early = _true(_month_number(items[INVOICE_DATE]) < _month_number(items["汇总表.起止年月"], of_start=True))
     for frame, record in _failing(frames, items, early):
-        shown, begin = _when_text(record[INVOICE_DATE]), month_text(record["start"].month_key)
+        shown, begin = _when_text(record[INVOICE_DATE]), month_text(record["汇总表.起止年月"][0].month_key)
         yield frame.finding(
             "X11",
             f"开票日期 {shown} 早于项目起止年月的开始年月 {begin}，请确认该发票属于本项目",
