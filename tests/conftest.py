@@ -134,6 +134,18 @@ def tweak(path: Path, change: Callable) -> Path:
     return path
 
 
+def cell_values(path: Path) -> dict:
+    """(sheet, coordinate) → value of every cell holding one, as openpyxl reads the workbook."""
+    book = openpyxl.load_workbook(path)
+    return {
+        (sheet.title, cell.coordinate): cell.value
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    }
+
+
 def unnumbered_rows(path: Path) -> Path:
     """Rewrite an .xlsx in place with its rows' numbers left out (<row> without r, as some exporters write
     them): Excel and the readers count them, the return-copy patcher leaves such a file to openpyxl."""

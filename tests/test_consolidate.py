@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import unnumbered_rows
+from conftest import cell_values, unnumbered_rows
 from openpyxl.cell.cell import MergedCell
 
 from tr_excel import columns as K
@@ -383,17 +383,6 @@ def test_reconciliation_routing_and_returns_sheets(review, policy):
 
 
 # --- 退回 copies ----------------------------------------------------------------------------------------
-
-
-def cell_values(path: Path) -> dict:
-    book = openpyxl.load_workbook(path)
-    return {
-        (sheet.title, cell.coordinate): cell.value
-        for sheet in book.worksheets
-        for row in sheet.iter_rows()
-        for cell in row
-        if cell.value is not None
-    }
 
 
 def test_return_copies_keep_every_value_and_comment_each_finding(run, inputs):

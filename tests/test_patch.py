@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 import python_calamine
 import xlsxwriter
+from conftest import cell_values
 from openpyxl.comments import Comment
 
 from tr_excel.consolidate.patch import Unsupported, XlsxPatch
@@ -88,21 +89,10 @@ def _calamine_values(path: Path) -> dict:
     return values
 
 
-def _openpyxl_values(path: Path) -> dict:
-    book = openpyxl.load_workbook(path)
-    return {
-        (ws.title, cell.coordinate): cell.value
-        for ws in book.worksheets
-        for row in ws.iter_rows()
-        for cell in row
-        if cell.value is not None
-    }
-
-
 def _check_copy(source: Path, out: Path, changed: set[str]) -> None:
     """Values and merges as in the source (python-calamine and openpyxl), every other part byte for byte."""
     assert _calamine_values(out) == _calamine_values(source)
-    assert _openpyxl_values(out) == _openpyxl_values(source)
+    assert cell_values(out) == cell_values(source)
     before, after = openpyxl.load_workbook(source), openpyxl.load_workbook(out)
     for ws in before.worksheets:
         assert {str(r) for r in after[ws.title].merged_cells.ranges} == {str(r) for r in ws.merged_cells.ranges}
