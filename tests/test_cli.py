@@ -208,6 +208,17 @@ def test_python_dash_m_validate_json(inputs, policy):
     assert result.stderr == b""
 
 
+def test_the_console_script_ends_with_the_commands_exit_status_and_whole_output(tmp_path):
+    # run() ends the process without the usual clean-up: what was printed must still be there, and the status.
+    def console(*arguments):
+        return subprocess.run([sys.executable, "-m", "tr_excel", *arguments], capture_output=True, timeout=120)
+
+    listed = console("rules")
+    assert listed.returncode == 0 and listed.stdout.decode("utf-8").split()[0] == RULE_IDS[0]
+    missing = console("validate", str(tmp_path / "没有这个文件.xlsx"))
+    assert missing.returncode == 2 and "没有这个文件.xlsx" in missing.stderr.decode("utf-8")
+
+
 def test_missing_input_path_is_a_usage_error(tmp_path):
     from click.testing import CliRunner
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import re
 import zipfile
@@ -39,6 +40,15 @@ def test_write_atomic_refuses_an_existing_file_without_force(tmp_path):
     write_atomic(target, "新内容", force=True)
     assert target.read_text(encoding="utf-8") == "新内容"
     assert _leftovers(tmp_path) == []
+
+
+def test_outputs_get_the_permissions_of_any_file_the_user_makes(tmp_path):
+    # The temporary file behind write_atomic is created readable by its owner only (mkstemp).
+    target = tmp_path / "报告.json"
+    write_atomic(target, "{}")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
 def test_write_atomic_keeps_the_old_file_when_the_rename_fails(tmp_path, monkeypatch):

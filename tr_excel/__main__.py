@@ -1,5 +1,5 @@
 """Run the CLI as `python -m tr_excel`."""
 
-from tr_excel.cli import main
+from tr_excel.cli import run
 
-main()
+run()

@@ -98,6 +98,15 @@ def rules_json() -> str:
     return json.dumps(rules, ensure_ascii=False, indent=2) + "\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put back at once
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
     """Write a file under a temporary name in its folder and rename it, so nothing half-written is left."""
     if path.exists() and not force:
@@ -108,6 +117,8 @@ def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
+        # mkstemp makes the file readable by its owner only; an output is shared like any file the user makes.
+        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
