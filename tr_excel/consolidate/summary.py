@@ -19,6 +19,7 @@ from tr_excel.columns import COUNT, LIST, MONEY, MONTH, RANGE, SEQ, SIGNED_MONEY
 from tr_excel.consolidate.projects import Project
 from tr_excel.output import write_atomic
 from tr_excel.policy import Policy
+from tr_excel.tables import Frame
 
 SHEET = "汇总表"
 TOTAL_LABEL = "合计"
@@ -56,32 +57,37 @@ def _month(when) -> str:
     return f"{when.year}.{when.month:02d}"
 
 
-def cell_value(project: Project, column: Column) -> str | float | int | None:
-    """A project's value for one 汇总表 column: typed and uniformly written where it was read, else as typed.
+def column_cells(frame: Frame, column: Column) -> list[str | float | int | None]:
+    """A 汇总表 column's values, one per row of the frame: typed and uniformly written where it was read, else
+    as typed.
 
     Money and counts are numbers (the 合计 sums them), months are written "2024.06" as text (a number 2024.10
     would lose its 0), list values in the notice's wording ("—" in 申报方向). A value that could not be read
-    (only there with --include-errors) is written as the county's text.
+    (only there with --include-errors) is written as the county's text; a blank cell stays blank.
     """
-    raw = project.raw(column.name)
-    if V.is_blank(raw):
-        return None
-    typed = project.typed(column.name)
-    if typed is None:
-        return V.text_value(raw)
-    if column.kind in (MONEY, SIGNED_MONEY):
-        return float(Decimal(int(typed)).scaleb(-4))
-    if column.kind == COUNT:
-        return int(typed) if typed == typed.to_integral_value() else float(typed)
-    if column.kind == YESNO:
-        return "是" if typed else "否"
-    if column.kind == MONTH:
-        return _month(typed)
-    if column.kind == RANGE:
-        return f"{_month(typed[0])}-{_month(typed[1])}"
-    if column.kind == LIST:
-        return typed
-    return V.text_value(raw)
+    raws = frame.table.cells.get(column.name) or [None] * len(frame.df)
+    kind = column.kind
+    cells = []
+    for raw, typed in zip(raws, frame.values(column.name), strict=True):
+        if raw is None or V.is_blank(raw):
+            cells.append(None)
+        elif typed is None:
+            cells.append(V.text_value(raw))
+        elif kind in (MONEY, SIGNED_MONEY):
+            cells.append(typed / V.MONEY_SCALE)  # int / int is correctly rounded, as float(Decimal) is
+        elif kind == COUNT:
+            cells.append(int(typed) if typed == typed.to_integral_value() else float(typed))
+        elif kind == YESNO:
+            cells.append("是" if typed else "否")
+        elif kind == MONTH:
+            cells.append(_month(typed))
+        elif kind == RANGE:
+            cells.append(f"{_month(typed[0])}-{_month(typed[1])}")
+        elif kind == LIST:
+            cells.append(typed)
+        else:
+            cells.append(V.text_value(raw))
+    return cells
 
 
 def _total(projects: list[Project], column: Column) -> float:
@@ -102,8 +108,17 @@ class SummaryData:
 def summary_data(projects: list[Project]) -> SummaryData:
     """The 汇总表 values of these projects, in the order given."""
     columns = SUMMARY.columns
+    by_frame: dict[int, list[list]] = {}  # id of a frame → its column_cells, column by column
+    for project in projects:
+        if id(project.frame) not in by_frame:
+            by_frame[id(project.frame)] = [
+                column_cells(project.frame, column) if column.kind != SEQ else [] for column in columns
+            ]
     rows = [
-        [offset + 1 if column.kind == SEQ else cell_value(project, column) for column in columns]
+        [
+            offset + 1 if column.kind == SEQ else cells[project.position]
+            for column, cells in zip(columns, by_frame[id(project.frame)], strict=True)
+        ]
         for offset, project in enumerate(projects)
     ]
     return SummaryData(rows, {index: _total(projects, columns[index]) for index in SUMMED_COLUMNS})
