@@ -16,7 +16,6 @@ from tr_excel.values import (
     When,
     format_money,
     is_blank,
-    money_from_text,
     normalise_choice,
     normalise_key,
     parse_column,
@@ -182,12 +181,11 @@ def test_plain_money(units, text):
     assert plain_money(units) == text
 
 
-def test_money_from_text():
+def test_money_text_with_a_sign_or_a_word():
     assert MONEY_SCALE == 10000
-    assert money_from_text("1234.5") == 12_345_000
-    assert money_from_text("-3.25") == -32_500
-    with pytest.raises(ValueError):
-        money_from_text("待定")
+    assert parse_money("1234.5").value == 12_345_000
+    assert parse_money("-3.25", allow_negative=True).value == -32_500
+    assert parse_money("待定").value is None and parse_money("待定").error
 
 
 @given(st.decimals(min_value=0, max_value=10**9, places=4))
@@ -195,7 +193,7 @@ def test_money_text_and_float_round_trip_exactly(d):
     units = parse_money(str(d)).value
     assert units is not None
     assert Decimal(plain_money(units)) == d
-    assert money_from_text(plain_money(units)) == units
+    assert parse_money(plain_money(units)).value == units
     assert parse_money(float(d)).value == units
 
 

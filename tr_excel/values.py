@@ -144,14 +144,6 @@ def parse_money(raw: object, allow_negative: bool = False) -> Parsed[int]:
     return Parsed(units)
 
 
-def money_from_text(text: str) -> int:
-    """The units of a literal amount such as "1234.5" (policy file, tests); ValueError if it is not one."""
-    parsed = parse_money(text, allow_negative=True)
-    if parsed.value is None:
-        raise ValueError(f"not an amount in 万元: {text!r}")
-    return parsed.value
-
-
 def _to_decimal(units: int) -> Decimal:
     return Decimal(units).scaleb(-4)
 
