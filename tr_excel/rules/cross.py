@@ -423,7 +423,10 @@ def _invoice_rows(batch: Batch) -> tuple[list[Frame], pd.DataFrame]:
         frames, items = batch.stack(K.INVESTMENT, [INVOICES])
         items = items[_keyed(items)]
         # "12345678、12345678" in a cell is one use.
-        numbers = [tuple(dict.fromkeys(cell)) if isinstance(cell, tuple) else () for cell in items[INVOICES]]
+        numbers = [
+            (cell if len(cell) < 2 else tuple(dict.fromkeys(cell))) if type(cell) is tuple else ()
+            for cell in items[INVOICES].tolist()
+        ]
         flat = pd.Series(list(chain.from_iterable(numbers)), dtype=object)
         repeated = flat.duplicated(keep=False).to_numpy()
         owners = np.repeat(np.arange(len(items)), [len(cell) for cell in numbers])
