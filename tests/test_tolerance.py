@@ -139,8 +139,8 @@ def test_quirky_values_read_exactly_as_the_plain_ones(reports, quirky, kind):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="python-calamine 0.9.1 reads an .xls formula whose cached value is text as 0.0 (it skips the STRING "
-    "record after the FORMULA record; cf. tafia/calamine#334); .xlsx and .xlsm are read right",
+    reason="LibreOffice's .xls export stores a formula's text result as the number 0 (its FORMULA record holds "
+    "0.0 and no STRING record follows), so there is no text to read; .xlsx and .xlsm keep it",
 )
 def test_xls_formula_with_text_value_is_read(xls_books):
     sheet = python_calamine.CalamineWorkbook.from_path(str(xls_books["text_formula"])).get_sheet_by_index(0)
