@@ -128,25 +128,28 @@ def outside_list(batch: Batch):
             expected="、".join(choices),
         )
     yield from _parse_findings(batch, "F02")  # 是/否 cells that read as neither
-    valid_categories = policy.investment_categories
-    frames, items = batch.stack(K.INVESTMENT, ["投资类别", "子类"])
-    category, sub = items["投资类别"], items["子类"]
-    pairs = [(name, child) for name, children in valid_categories.items() for child in children]
-    # A 子类 of the list under another 投资类别 of the list (a value outside the lists is the schema's finding).
+    yield from not_under_parent(batch, "F02", K.INVESTMENT, "投资类别", "子类", policy.investment_categories, "子类")
+
+
+def not_under_parent(batch: Batch, rule: str, kind: K.SheetKind, parent: str, child: str, children: dict, noun: str):
+    """A finding at every child cell whose value, one of its list, is not among the children of the row's parent
+    value, one of its list (a value outside the lists is the schema's finding, not also this one)."""
+    frames, data = batch.stack(kind, [parent, child], summary_inputs=True)
+    pairs = [(name, value) for name, values in children.items() for value in values]
     wrong = (
-        category.isin(list(valid_categories))
-        & sub.isin(policy.choices("子类"))
-        & ~pd.MultiIndex.from_arrays([category, sub]).isin(pairs)
+        data[parent].isin(list(children))
+        & data[child].isin(batch.policy.choices(kind.column(child).list_name))
+        & ~pd.MultiIndex.from_arrays([data[parent], data[child]]).isin(pairs)
     )
-    for record in items[wrong].to_dict("records"):
-        frame, row, name, child = frames[record["_frame"]], record["_row"], record["投资类别"], record["子类"]
-        allowed = "、".join(valid_categories[name])
+    for record in data[wrong].to_dict("records"):
+        frame, name, value = frames[record["_frame"]], record[parent], record[child]
+        allowed = "、".join(children[name])
         yield frame.finding(
-            "F02",
-            f"子类“{child}”不属于投资类别“{name}”，{name}的子类为：{allowed}",
-            row,
-            "子类",
-            value=child,
+            rule,
+            f"{child}“{value}”不属于{parent}“{name}”，{name}的{noun}为：{allowed}",
+            record["_row"],
+            child,
+            value=value,
             expected=allowed,
         )
 

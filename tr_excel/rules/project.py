@@ -8,6 +8,7 @@ import pandas as pd
 
 from tr_excel import columns as K
 from tr_excel.batch import Batch
+from tr_excel.rules.cells import not_under_parent
 from tr_excel.rules.registry import check
 from tr_excel.units import parse_unit
 from tr_excel.values import MONEY_SCALE, Month, format_money, plain_money
@@ -76,20 +77,7 @@ def direction_not_of_special(batch: Batch):
 
 @check("R02")
 def industry_not_of_class(batch: Batch):
-    industries = batch.policy.industries
-    all_industries = batch.policy.choices("所属行业")
-    for frame in batch.frames_of(K.SUMMARY):
-        for row, group, industry in _rows(frame, "行业分类", "所属行业"):
-            if group in industries and industry in all_industries and industry not in industries[group]:
-                allowed = "、".join(industries[group])
-                yield frame.finding(
-                    "R02",
-                    f"所属行业“{industry}”不属于行业分类“{group}”，{group}的行业为：{allowed}",
-                    row,
-                    "所属行业",
-                    value=industry,
-                    expected=allowed,
-                )
+    yield from not_under_parent(batch, "R02", K.SUMMARY, "行业分类", "所属行业", batch.policy.industries, "行业")
 
 
 @check("R03")
