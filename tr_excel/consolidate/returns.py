@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.cell_range import CellRange
 
-from tr_excel.consolidate.patch import Unsupported, XlsxPatch
+from tr_excel.consolidate.patch import XlsxPatch
 from tr_excel.findings import ERROR, SEVERITY_LABEL, WARNING, Finding
 from tr_excel.output import write_atomic
 from tr_excel.reader import WORKBOOK_SUFFIXES, Workbook, open_calamine
@@ -118,7 +118,7 @@ def annotate(book: Workbook, findings: list[Finding], max_cells: int = DEFAULT_M
         return _annotate_values(book, findings, NOTE_XLS)
     try:
         return _annotate_patch(book, findings, XlsxPatch(book.path))
-    except Unsupported:
+    except Exception:  # Unsupported, or a bug of ours met on a strange file: openpyxl still makes the copy
         pass
     cells = used_cells(book.path)
     if cells > max_cells:
