@@ -28,3 +28,25 @@ def test_pool_and_single_process_give_the_same_findings(tmp_path, policy, monkey
     single = engine.validate([tmp_path], policy)
     assert any(finding.rule == "R05" for finding in pooled.findings)
     assert [f.public() for f in pooled.findings] == [f.public() for f in single.findings]
+
+
+def test_rules_run_as_each_workbook_arrives_find_what_they_find_over_the_whole_batch(tmp_path, policy):
+    """The per-book rules (registry.PER_BOOK) run on one workbook at a time; run over the whole batch instead,
+    every check gives the same findings, across files too (the same project in two files, one typo'd)."""
+    from tr_excel.rules.registry import CHECKS, PER_BOOK, RULES
+
+    for index, county in enumerate(["繁峙县", "代县", "五台县"]):
+        submission = clean_submission(policy, unit=UNIT, seed=index)
+        if index == 2:
+            edit("汇总表", 0, {"总投资": 2999, "所属行业": "钢铁"})(submission.rows)
+            edit("承诺书", 0, {"支持方式": "贴息"})(submission.rows)
+        write_submission(tmp_path / f"{county}.xlsx", submission, policy)
+    report = engine.validate([tmp_path], policy)
+    found = {f.rule for f in report.findings}
+    assert {"R05", "R06"} <= found and found & PER_BOOK and found - PER_BOOK
+    whole = [finding for book in report.books for finding in book.findings]
+    for rule_id in RULES:
+        if rule_id in CHECKS:
+            whole.extend(CHECKS[rule_id](report.batch))
+    whole.sort(key=lambda finding: finding.sort_key())
+    assert [f.public() for f in report.findings] == [f.public() for f in whole]

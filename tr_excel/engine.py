@@ -18,7 +18,7 @@ from tr_excel.findings import Finding, summarise
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook, discover, read_workbook
 from tr_excel.reconcile import reconciliation
-from tr_excel.rules.registry import CHECKS, RULES
+from tr_excel.rules.registry import CHECKS, PER_BOOK, RULES
 from tr_excel.tables import Frame, build_frame
 
 # Below this many files a process pool costs more to start than it saves.
@@ -132,12 +132,14 @@ def read_batch(
     progress: Callable[[int, int, str], None] | None = None,
     pool: Executor | None = None,
     meanwhile: Callable[[], None] | None = None,
+    arrived: Callable[[Workbook], None] | None = None,
 ) -> list[Workbook]:
     """Read every workbook under the paths and type its tables, in parallel over the cores when there are many.
 
     Each file is read once, in one worker, which also builds its frames (validate takes them from there). The
     pool, when given, is the caller's (consolidate uses its workers again for the return copies) and stays open.
-    meanwhile, when given, is called once the workers have their files (before reading, without a pool).
+    meanwhile, when given, is called once the workers have their files (before reading, without a pool);
+    arrived with each book as it comes, in order.
     """
     files = discover(paths)
     if not files:
@@ -155,6 +157,8 @@ def read_batch(
                 meanwhile()
             for book in read:
                 books.append(book)
+                if arrived:
+                    arrived(book)
                 if progress:
                     progress(len(books), len(jobs), book.file)
         finally:
@@ -165,6 +169,8 @@ def read_batch(
             meanwhile()
         for job in jobs:
             books.append(_read_one(job))
+            if arrived:
+                arrived(books[-1])
             if progress:
                 progress(len(books), len(jobs), job[1])
     return books
@@ -185,12 +191,21 @@ def validate(
     pool: Executor | None = None,
 ) -> Report:
     """Read, validate and cross-check every workbook under the paths (in the caller's pool when given one)."""
+    findings: list[Finding] = []
+
+    def arrived(book: Workbook) -> None:
+        # The rules of one workbook at a time run while the workers read on: this process would wait anyway.
+        findings.extend(book.findings)
+        alone = Batch(policy=policy, books=[book], frames=list(book.frames))
+        for rule_id in RULES:
+            if rule_id in PER_BOOK:
+                findings.extend(CHECKS[rule_id](alone))
+
     with _no_cyclic_gc():  # also while the books arrive from the workers and are unpickled
-        books = read_batch(paths, policy, progress, pool, meanwhile=lambda: _load_rules(policy))
+        books = read_batch(paths, policy, progress, pool, meanwhile=lambda: _load_rules(policy), arrived=arrived)
     batch = Batch(policy=policy, books=books, frames=[frame for book in books for frame in book.frames])
-    findings = [finding for book in books for finding in book.findings]
     for rule_id in RULES:
-        if rule_id in CHECKS:
+        if rule_id in CHECKS and rule_id not in PER_BOOK:
             findings.extend(CHECKS[rule_id](batch))
     findings.sort(key=Finding.sort_key)
     return Report(policy=policy, batch=batch, findings=findings)

@@ -99,10 +99,14 @@ X23 | W | project | P-A2 表二 | 未完成投资缺少承诺完成时间或晚�
 
 # Check functions by rule id; a rule module registers its function with @check("R05").
 CHECKS: dict[str, Callable[..., Iterable[Finding]]] = {}
+# The rules whose check looks at one workbook's sheets at a time, row by row: run on each workbook as it arrives
+# from its worker (engine.validate), the others once over the whole batch.
+PER_BOOK: set[str] = set()
 
 
-def check(rule_id: str):
-    """Register the function that checks one rule."""
+def check(rule_id: str, *, per_book: bool = False):
+    """Register the function that checks one rule; per_book when it reads nothing of another workbook and
+    gains nothing from seeing them all at once (it loops over sheets, not over stacked columns)."""
     if rule_id not in RULES:
         raise KeyError(f"unknown rule {rule_id}")
 
@@ -110,6 +114,8 @@ def check(rule_id: str):
         if rule_id in CHECKS:
             raise KeyError(f"rule {rule_id} registered twice")
         CHECKS[rule_id] = function
+        if per_book:
+            PER_BOOK.add(rule_id)
         return function
 
     return register
