@@ -168,7 +168,7 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
         raw = table.cells[name]
         data[name], blank = _parse(column, raw, table, parse_errors, policy)
         # Blank cells of every column, worked out here where the cores are (the raw values do not travel
-        # further: engine.read_one). Text and list values are None exactly where the cell is blank.
+        # further: engine._read_one). Text and list values are None exactly where the cell is blank.
         if blank is None and column.kind not in _TEXT_KINDS:
             blank = np.array(V.parse_column(raw, _is_blank), dtype=bool)
         if blank is not None:
