@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
+
 from tr_excel import __version__
 from tr_excel.batch import Batch
 from tr_excel.columns import SUMMARY
@@ -60,18 +62,24 @@ class Report:
         ]
 
     def as_json(self) -> dict:
-        return {
-            "tool": "tr-excel",
-            "version": __version__,
-            "policy": self.policy.name,
-            "inputs": self.inputs(),
-            "findings": [finding.public() for finding in self.findings],
-            "summary": self.summary,
-            "reconciliation": [
-                {key: format(value, "f") if isinstance(value, Decimal) else value for key, value in row.items()}
-                for row in reconciliation(self.batch).to_dict("records")
-            ],
-        }
+        return json_document(self.policy.name, self.inputs(), self.findings, reconciliation(self.batch))
+
+
+def json_document(policy: str, inputs: list[dict], findings: list[Finding], table: pd.DataFrame) -> dict:
+    """validate --format json and findings.json, from what a Report holds (plain values: a pool worker can
+    make it, given them)."""
+    return {
+        "tool": "tr-excel",
+        "version": __version__,
+        "policy": policy,
+        "inputs": inputs,
+        "findings": [finding.public() for finding in findings],
+        "summary": summarise(findings),
+        "reconciliation": [
+            {key: format(value, "f") if isinstance(value, Decimal) else value for key, value in row.items()}
+            for row in table.to_dict("records")
+        ],
+    }
 
 
 @contextmanager

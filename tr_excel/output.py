@@ -53,7 +53,20 @@ def as_text(report: Report) -> str:
 
 
 def as_json(report: Report) -> str:
-    return json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n"
+    return _json_text(report.as_json())
+
+
+def _json_text(document: dict) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_json(job: tuple) -> None:
+    """Write a report's JSON (engine.json_document's arguments, then the path) under a temporary name: in a pool
+    worker, while the parent writes the 审核报告."""
+    from tr_excel.engine import json_document
+
+    *parts, path = job
+    write_atomic(path, _json_text(json_document(*parts)), force=True)
 
 
 def as_csv(report: Report) -> str:

@@ -21,7 +21,7 @@ from tr_excel.consolidate.review import review_bytes
 from tr_excel.consolidate.summary import summary_data, write_summary
 from tr_excel.engine import Report, validate, worker_pool
 from tr_excel.findings import Finding
-from tr_excel.output import as_json, write_atomic
+from tr_excel.output import write_atomic, write_json
 from tr_excel.policy import Policy
 from tr_excel.reconcile import reconciliation
 
@@ -127,29 +127,32 @@ def consolidate(
         ]
         # In order, as written one after the other: the anchors and notes come back in the books' order.
         done = pool.map(write_return, jobs) if pool is not None and len(jobs) > 1 else map(write_return, jobs)
-        # The 汇总表 needs no return copy: its values are worked out here while the workers write the copies, and
-        # it is written by a worker while this process writes the 审核报告, which needs to know where they went.
+        # The 汇总表 and findings.json need no return copy: what they show is worked out here while the workers
+        # write the copies, and the workers write them while this process writes the 审核报告, which needs to
+        # know where the copies' comments went.
         summary_job = (summary_data(selection.included), policy, unit, outdir / SUMMARY_FILE)
-        summary = pool.submit(write_summary, summary_job) if pool is not None else None
-        findings_json = as_json(report)
+        table = reconciliation(report.batch)
+        json_job = (policy.name, report.inputs(), report.findings, table, outdir / FINDINGS_FILE)
+        summary_file = pool.submit(write_summary, summary_job) if pool is not None else None
+        json_file = pool.submit(write_json, json_job) if pool is not None else None
         anchors: dict[Finding, tuple[str, str]] = {}
         notes: dict[int, str] = {}
         for book, (book_anchors, note) in zip(returned, done, strict=True):
             anchors.update(book_anchors)
             if note:
                 notes[book.index] = note
-        review = review_bytes(report, selection, unit, names, anchors, reconciliation(report.batch), notes)
-        if summary is None:
+        review = review_bytes(report, selection, unit, names, anchors, table, notes)
+        if summary_file is None or json_file is None:
             write_summary(summary_job)
+            write_json(json_job)
         else:
-            summary.result()
+            summary_file.result()
+            json_file.result()
     finally:
         if pool is not None:
             pool.shutdown()
-    result.written.append(outdir / SUMMARY_FILE)
-    for relative, data in ((REVIEW_FILE, review), (FINDINGS_FILE, findings_json)):
-        write_atomic(outdir / relative, data, force=True)
-        result.written.append(outdir / relative)
+    write_atomic(outdir / REVIEW_FILE, review, force=True)
+    result.written.extend(outdir / name for name in (SUMMARY_FILE, REVIEW_FILE, FINDINGS_FILE))
     result.written.extend(copies)
     # With --force over an earlier run: a return copy this run did not write is stale and must not be sent out.
     for stale in sorted((outdir / RETURN_DIR).glob(f"*{RETURN_SUFFIX}")):
