@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import openpyxl
 import python_calamine
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
@@ -190,29 +190,50 @@ def _targets(book: Workbook, findings: list[Finding], sheets: list[str]) -> dict
     return placed
 
 
+@dataclass
+class _Plan:
+    """What one sheet of a copy gets: each finding's cell, the severity each cell is filled with, and the
+    findings commented at each cell (1-based (row, column); a cell covered by a merge gives way to the merge's
+    top-left cell, the one that can hold a comment)."""
+
+    anchors: dict[Finding, str]
+    fills: dict[tuple[int, int], str]
+    comments: dict[tuple[int, int], list[Finding]]
+
+
+def _plan(book: Workbook, sheet: str, placed, merges: list[tuple[int, int, int, int]], width) -> _Plan:
+    """The marks of one sheet from _targets' placements; width() is the sheet's last column, asked for only
+    when the sheet has no recognised table (a finding on a whole row fills the row across the table)."""
+    plan = _Plan({}, {}, defaultdict(list))
+    row_fills: dict[int, list[Finding]] = defaultdict(list)
+    for finding, row, column, whole_row in placed:
+        top, left = _top_left(merges, row, column)
+        plan.anchors[finding] = f"{get_column_letter(left)}{top}"
+        plan.comments[top, left].append(finding)
+        if whole_row:
+            row_fills[row].append(finding)
+    if row_fills:
+        first, last = _table_span(book, sheet) or (1, max(1, width()))
+        for row, row_findings in row_fills.items():
+            severity = _severity(row_findings)
+            if severity is not None:
+                plan.fills.update(((row, column), severity) for column in range(first, last + 1))
+    for cell, cell_findings in plan.comments.items():
+        severity = _severity(cell_findings)
+        if severity is not None:
+            plan.fills[cell] = severity
+    return plan
+
+
 def _annotate_patch(book: Workbook, findings: list[Finding], patch: XlsxPatch) -> Annotated:
     """The copy as patch.py writes it: the same cells as _annotate_workbook's filled and commented."""
     anchors: dict[Finding, tuple[str, str]] = {}
     for sheet, placed in _targets(book, findings, patch.sheet_names).items():
-        merges = patch.merged(sheet)
-        at_cell: dict[tuple[int, int], list[Finding]] = defaultdict(list)
-        row_fills: dict[int, list[Finding]] = defaultdict(list)
-        for finding, row, column, whole_row in placed:
-            top, left = _top_left(merges, row, column)
-            anchors[finding] = (sheet, f"{get_column_letter(left)}{top}")
-            at_cell[top, left].append(finding)
-            if whole_row:
-                row_fills[row].append(finding)
-        first, last = _table_span(book, sheet) or (1, patch.max_column(sheet))
-        for row, row_findings in row_fills.items():
-            severity = _severity(row_findings)
-            if severity is not None:
-                for column in range(first, last + 1):
-                    patch.fill(sheet, row, column, COLOURS[severity])
-        for (row, column), cell_findings in at_cell.items():
-            severity = _severity(cell_findings)
-            if severity is not None:
-                patch.fill(sheet, row, column, COLOURS[severity])
+        plan = _plan(book, sheet, placed, patch.merged(sheet), lambda sheet=sheet: patch.max_column(sheet))
+        anchors.update((finding, (sheet, cell)) for finding, cell in plan.anchors.items())
+        for (row, column), severity in plan.fills.items():
+            patch.fill(sheet, row, column, COLOURS[severity])
+        for (row, column), cell_findings in plan.comments.items():
             # A comment the county left there is kept above ours: the patcher joins the two.
             text = _comment_text(cell_findings)
             patch.comment(sheet, row, column, text, COMMENT_AUTHOR, COMMENT_WIDTH, _comment_height(text))
@@ -223,25 +244,13 @@ def _annotate_workbook(book: Workbook, findings: list[Finding], workbook: openpy
     anchors: dict[Finding, tuple[str, str]] = {}
     for sheet, placed in _targets(book, findings, [ws.title for ws in workbook.worksheets]).items():
         worksheet = workbook[sheet]
-        at_cell: dict[str, list[Finding]] = defaultdict(list)
-        row_fills: dict[int, list[Finding]] = defaultdict(list)
-        for finding, row, column, whole_row in placed:
-            coordinate = _merged_anchor(worksheet, worksheet.cell(row, column)).coordinate
-            anchors[finding] = (sheet, coordinate)
-            at_cell[coordinate].append(finding)
-            if whole_row:
-                row_fills[row].append(finding)
-        first, last = _table_span(book, sheet) or (1, max(1, worksheet.max_column))
-        for row, row_findings in row_fills.items():
-            fill = _fill(row_findings)
-            if fill is not None:
-                for column in range(first, last + 1):
-                    worksheet.cell(row, column).fill = fill
-        for coordinate, cell_findings in at_cell.items():
-            cell = worksheet[coordinate]
-            fill = _fill(cell_findings)
-            if fill is not None:
-                cell.fill = fill
+        merges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in worksheet.merged_cells.ranges]
+        plan = _plan(book, sheet, placed, merges, lambda worksheet=worksheet: worksheet.max_column)
+        anchors.update((finding, (sheet, cell)) for finding, cell in plan.anchors.items())
+        for (row, column), severity in plan.fills.items():
+            worksheet.cell(row, column).fill = FILLS[severity]
+        for (row, column), cell_findings in plan.comments.items():
+            cell = worksheet.cell(row, column)
             cell.comment = _comment(cell_findings, cell.comment.text if cell.comment is not None else None)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -273,9 +282,15 @@ def _annotate_values(book: Workbook, findings: list[Finding], note: str) -> Anno
             # A workbook needs a visible sheet: the first stays visible when the county hid them all.
             if not visible[position] and (any(visible) or position > 0):
                 worksheet.sheet_state = "hidden"
-        marks, cells = _marks(book, name, placed.get(name, ()), merges, max((len(row) for row in rows), default=0))
-        for finding, coordinate in cells:
-            anchors[finding] = (worksheet.title, coordinate)
+        plan = _plan(book, name, placed.get(name, ()), merges, lambda rows=rows: max(map(len, rows), default=0))
+        anchors.update((finding, (worksheet.title, cell)) for finding, cell in plan.anchors.items())
+        marks: dict[int, dict[int, tuple]] = defaultdict(dict)  # row → column → (fill, comment)
+        for row, column in plan.fills.keys() | plan.comments.keys():
+            severity, cell_findings = plan.fills.get((row, column)), plan.comments.get((row, column))
+            marks[row][column] = (
+                FILLS[severity] if severity is not None else None,
+                _comment(cell_findings) if cell_findings else None,
+            )
         for row in range(1, max(len(rows), max(marks, default=0)) + 1):
             values = rows[row - 1] if row <= len(rows) else []
             row_marks = marks.get(row, {})
@@ -310,32 +325,7 @@ def _empty_merges(rows: list[list], ranges) -> list[tuple[int, int, int, int]]:
     return merges
 
 
-def _marks(book: Workbook, sheet: str, placed, merges, width: int) -> tuple[dict[int, dict[int, list]], list]:
-    """Row → column → [fill, comment] of one sheet of a values copy, and each finding with its cell."""
-    marks: dict[int, dict[int, list]] = defaultdict(dict)
-    at_cell: dict[tuple[int, int], list[Finding]] = defaultdict(list)
-    row_fills: dict[int, list[Finding]] = defaultdict(list)
-    anchors = []
-    for finding, row, column, whole_row in placed:
-        row, column = _top_left(merges, row, column)
-        anchors.append((finding, f"{get_column_letter(column)}{row}"))
-        at_cell[(row, column)].append(finding)
-        if whole_row:
-            row_fills[row].append(finding)
-    first, last = _table_span(book, sheet) or (1, max(1, width))
-    for row, row_findings in row_fills.items():
-        fill = _fill(row_findings)
-        if fill is not None:
-            for column in range(first, last + 1):
-                marks[row][column] = [fill, None]
-    for (row, column), cell_findings in at_cell.items():
-        mark = marks[row].setdefault(column, [None, None])
-        mark[0] = _fill(cell_findings) or mark[0]
-        mark[1] = _comment(cell_findings)
-    return dict(marks), anchors
-
-
-def _value_cell(worksheet, value, mark: list | None):
+def _value_cell(worksheet, value, mark: tuple | None):
     """One value of a values copy, as appended to a write-only sheet: a cell where it needs one."""
     if isinstance(value, str):
         # openpyxl refuses control characters in text, and writes a carriage return as is, which XML reads
@@ -352,16 +342,6 @@ def _value_cell(worksheet, value, mark: list | None):
             cell.fill = fill
         if comment is not None:
             cell.comment = comment
-    return cell
-
-
-def _merged_anchor(worksheet, cell):
-    """A cell covered by a merge cannot hold a comment: the merge's top-left cell does."""
-    if not isinstance(cell, MergedCell):
-        return cell
-    for merged in worksheet.merged_cells.ranges:
-        if cell.coordinate in merged:
-            return worksheet.cell(merged.min_row, merged.min_col)
     return cell
 
 
@@ -406,8 +386,3 @@ def _severity(findings: list[Finding]) -> str | None:
     """The severity whose colour a cell with these findings is filled with (none for 提示 alone)."""
     severities = {finding.severity for finding in findings}
     return next((severity for severity in (ERROR, WARNING) if severity in severities), None)
-
-
-def _fill(findings: list[Finding]) -> PatternFill | None:
-    severity = _severity(findings)
-    return None if severity is None else FILLS[severity]
