@@ -168,6 +168,11 @@ def set_cells(policy: Policy, *cells: Change) -> list[Mutation]:
     return [edit(sheet, index, {title(policy, sheet, column): value}) for sheet, index, column, value in cells]
 
 
+def book(make_book, policy: Policy, cells: list[Change], **options) -> Report:
+    """The clean workbook with each value written into its cell, validated."""
+    return make_book(*set_cells(policy, *cells), **options)
+
+
 def place(policy: Policy, sheet: str, index: int, column: str) -> tuple:
     """(sheet, row, column title, cell) of a data row's cell, as a finding reports it."""
     row = row_of(sheet, index)

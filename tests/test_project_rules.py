@@ -9,7 +9,7 @@ exactly those cells.
 from __future__ import annotations
 
 import pytest
-from conftest import CITY_UNIT, PROJECTS, Change, absent, clean_submission, expect_cells, set_cells
+from conftest import CITY_UNIT, PROJECTS, Change, absent, book, clean_submission, expect_cells
 
 SUMMARY = "汇总表"
 PLEDGE = "承诺书"
@@ -20,9 +20,6 @@ FINISHED = "项目是否完工（是/否）"
 FINISH = "完工时间"
 RATIO = "{Y}年末资产负债率（%）"
 
-
-def book(make_book, policy, cells: list[Change], **options):
-    return make_book(*set_cells(policy, *cells), **options)
 
 
 def clean(policy, project: int, column: str):

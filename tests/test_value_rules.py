@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import PROJECTS, Change, absent, expect_cells, row_of, set_cells
+from conftest import PROJECTS, Change, absent, book, expect_cells, row_of
 
 from tr_excel.synth import make_uscc
 
@@ -21,10 +21,6 @@ ENTITY = "申报主体"
 ITEMS = "投资明细"
 PLAN = "建设计划"
 SMART = "智能制造环节"
-
-def book(make_book, policy, cells: list[Change], **options):
-    """The clean workbook with each value written into its cell."""
-    return make_book(*set_cells(policy, *cells), **options)
 
 
 # ----------------------------------------------------------------------------------------------------- F01
