@@ -399,3 +399,11 @@ def test_unit_line_is_read_however_it_is_laid_out(cells):
     from tr_excel.reader import _unit_line
 
     assert _unit_line([["山西省技术改造专项资金项目申报汇总表"], cells]) == "忻州市繁峙县工业和信息化局"
+
+
+def test_column_letters_and_indexes_round_trip():
+    from tr_excel.findings import column_index, column_letter
+
+    assert [column_letter(i) for i in (0, 25, 26, 199, 16383)] == ["A", "Z", "AA", "GR", "XFD"]
+    assert all(column_index(column_letter(i)) == i for i in range(20000))
+    assert column_index("gr") == 199

@@ -72,6 +72,14 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """Excel letters to a 0-based column index (A → 0, AA → 26); lower case is read as upper case."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
 def cell_ref(row: int | None, column_index: int | None) -> str | None:
     if row is None or column_index is None or column_index < 0:
         return None

@@ -25,6 +25,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from tr_excel.findings import column_index, column_letter
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -579,7 +581,7 @@ class _Area:
     def add(self, sheet: str, rows: int, columns: int) -> None:
         self.total += rows * columns
         if self.total > self.limit["max_cells"]:
-            corner = f"A1:{_column_letters(columns)}{rows}"
+            corner = f"A1:{column_letter(columns - 1)}{rows}"
             raise Unreadable(
                 f"工作表的使用区域过大（“{sheet}”为 {corner}，各表合计 {self.total} 个单元格，"
                 f"上限 {self.limit['max_cells']} 个），请删除表格以外多余的行、列和内容后重新保存"
@@ -607,12 +609,12 @@ class _Extent:
             self.count(1)
         if row > self.limit["max_rows"]:
             raise Unreadable(
-                f"工作表“{self.sheet}”的第 {row} 行（{_column_letters(column)}{row} 单元格）仍有内容，"
+                f"工作表“{self.sheet}”的第 {row} 行（{column_letter(column - 1)}{row} 单元格）仍有内容，"
                 f"超过行数上限 {self.limit['max_rows']} 行；如是误填或多余内容，请删除后重新保存"
             )
         if column > self.limit["max_columns"]:
             raise Unreadable(
-                f"工作表“{self.sheet}”的第 {column} 列（{_column_letters(column)}{row} 单元格）仍有内容，"
+                f"工作表“{self.sheet}”的第 {column} 列（{column_letter(column - 1)}{row} 单元格）仍有内容，"
                 f"超过列数上限 {self.limit['max_columns']} 列；如是误填或多余内容，请删除后重新保存"
             )
         self.max_row = max(self.max_row, row)
@@ -735,7 +737,7 @@ class _XmlScan:
             if parsed is not None:
                 letters, digits = parsed.groups()
                 row = int(digits)
-                column = _column_number(letters) if letters else column
+                column = column_index(letters.decode("ascii")) + 1 if letters else column
         self.row, self.column = max(row, 1), column
         if not match.group(0).endswith(b"/>"):  # a cell with a style and no content does not extend the sheet
             self.extent.content(self.row, self.column)
@@ -744,17 +746,3 @@ class _XmlScan:
         if self.extent is not None:
             self.extent.close()
 
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for char in letters.upper():
-        number = number * 26 + char - 64
-    return number
-
-
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters or "A"

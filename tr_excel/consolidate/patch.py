@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
+from tr_excel.findings import column_index, column_letter
+
 __all__ = ["COMPRESS_LEVEL", "Unsupported", "XlsxPatch"]
 
 # zlib level of the parts that change (the others are copied compressed). Deflating a marked sheet of 740 KB
@@ -480,7 +482,7 @@ class _Layout:
         cells = xml.count(b"<c ", start, end) + xml.count(b"<c>", start, end) + xml.count(b"<c/>", start, end)
         if cells != xml.count(b'<c r="', start, end):
             raise Unsupported("a cell without r as its first attribute")
-        widest = max((_column_number(letter.decode()) for letter in letters), default=1)
+        widest = max((column_index(letter.decode()) + 1 for letter in letters), default=1)
         return max([widest, *(right for _, _, _, right in self.merges)])
 
     def column_style(self, column: int) -> int | None:
@@ -547,7 +549,7 @@ class _Layout:
             ref = _CELL_REF.search(match.group(1))
             if ref is None or int(ref.group(2)) != row:
                 raise Unsupported(f"a cell without its reference in row {row}")
-            column = _column_number(ref.group(1).decode())
+            column = column_index(ref.group(1).decode()) + 1
             if column <= previous:
                 raise Unsupported(f"cells out of order in row {row}")
             previous = column
@@ -581,7 +583,7 @@ class _Layout:
     def _new_cell(self, row: int, column: int, row_style: int | None, argb: str, styles: _Styles) -> bytes:
         """An empty cell with the row's style (if the row has one), else its column's, and the fill."""
         base = row_style if row_style is not None else self.column_style(column)
-        return b'<c r="%s%d" s="%d"/>' % (_column_letters(column).encode(), row, styles.filled(base or 0, argb))
+        return b'<c r="%s%d" s="%d"/>' % (column_letter(column - 1).encode(), row, styles.filled(base or 0, argb))
 
     @staticmethod
     def _spans(tag: bytes, columns: list[int]) -> bytes:
@@ -607,7 +609,8 @@ class _Layout:
                 return []  # "A1:XFD1048576" and the like from odd writers: left alone
             rows = [top, bottom] + [row for row, _ in cells]
             columns = [left, right] + [column for _, column in cells]
-            first, last = f"{_column_letters(min(columns))}{min(rows)}", f"{_column_letters(max(columns))}{max(rows)}"
+            first = f"{column_letter(min(columns) - 1)}{min(rows)}"
+            last = f"{column_letter(max(columns) - 1)}{max(rows)}"
             ref = first if first == last else f"{first}:{last}"
             return [(found.start(1), found.end(1), ref.encode())]
         return []
@@ -783,7 +786,7 @@ class _Comments:
         new = []
         for (row, column), note in sorted(notes.items()):
             author = self._author(note.author)
-            ref = f"{_column_letters(column)}{row}".encode()
+            ref = f"{column_letter(column - 1)}{row}".encode()
             existing = None
             if ref in self.refs:  # a pattern per cell only then: compiling one per note costs more than the rest
                 existing = re.search(rb"<comment\s[^>]*?(?<=\s)ref=\"%s\"[^>]*>" % ref, self.xml)
@@ -1252,28 +1255,13 @@ def _unescape(text: bytes) -> str:
     return re.sub(r"&(#x[0-9A-Fa-f]+|#\d+|\w+);", entity, text.decode("utf-8"))
 
 
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - 64
-    return number
-
-
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 def _range(ref: str) -> tuple[int, int, int, int]:
     """(top, left, bottom, right) of "B2:C5" or "B2"."""
     corners = [_REF.fullmatch(part.replace("$", "")) for part in ref.split(":")]
     if not corners or len(corners) > 2 or not all(corners):
         raise Unsupported(f"cell range {ref!r}")
     rows = [int(corner.group(2)) for corner in corners]
-    columns = [_column_number(corner.group(1)) for corner in corners]
+    columns = [column_index(corner.group(1)) + 1 for corner in corners]
     return min(rows), min(columns), max(rows), max(columns)
 
 
