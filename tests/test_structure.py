@@ -24,6 +24,7 @@ from quirky_book import write_quirky_book
 
 from tr_excel import columns as K
 from tr_excel.engine import validate
+from tr_excel.findings import column_index, column_letter
 
 SUMMARY = "汇总表"
 PLEDGE = "承诺书"
@@ -402,8 +403,6 @@ def test_unit_line_is_read_however_it_is_laid_out(cells):
 
 
 def test_column_letters_and_indexes_round_trip():
-    from tr_excel.findings import column_index, column_letter
-
     assert [column_letter(i) for i in (0, 25, 26, 199, 16383)] == ["A", "Z", "AA", "GR", "XFD"]
     assert all(column_index(column_letter(i)) == i for i in range(20000))
     assert column_index("gr") == 199
