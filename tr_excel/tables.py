@@ -110,7 +110,7 @@ class Frame:
     def _keys(self) -> list[tuple]:
         """(enterprise, enterprise key, project, project key) by position: a finding's project without a
         DataFrame row lookup (which costs more than the finding)."""
-        columns = (self.df[name].tolist() for name in ("_enterprise", "_ekey", "_project", "_pkey"))
+        columns = (self.values(name) for name in ("_enterprise", "_ekey", "_project", "_pkey"))
         return list(zip(*columns, strict=True))
 
 
