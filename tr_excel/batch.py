@@ -109,6 +109,16 @@ class Batch:
 KEY_COLUMNS = ["_frame", "_book", "_pid", "_row", "_enterprise", "_ekey", "_project", "_pkey"]
 
 
+def keyed(data: pd.DataFrame) -> pd.Series:
+    """True on the rows of a stack whose enterprise and project are both given (a blank one is F01's)."""
+    return (data["_ekey"] != "") & (data["_pkey"] != "")
+
+
+def first_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """The first keyed row of each project of a stack, indexed by _pid."""
+    return data[keyed(data)].drop_duplicates("_pid").set_index("_pid")
+
+
 class Stacked:
     """The frames of one kind concatenated once, with what tells the rules which cells they may read."""
 

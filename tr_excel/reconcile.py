@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tr_excel import columns as K
-from tr_excel.batch import Batch
+from tr_excel.batch import Batch, first_rows, keyed
 from tr_excel.values import MONEY_SCALE
 
 COLUMNS = (
@@ -39,15 +39,6 @@ def _wan(units) -> Decimal | None:
     return None if pd.isna(units) else Decimal(int(units)) / MONEY_SCALE
 
 
-def _keyed(data: pd.DataFrame) -> pd.DataFrame:
-    return data[(data["_ekey"] != "") & (data["_pkey"] != "")]
-
-
-def _first(data: pd.DataFrame, column: str) -> pd.Series:
-    """A column of each project's first keyed row, indexed by _pid."""
-    return _keyed(data).drop_duplicates(_PID).set_index(_PID)[column]
-
-
 def reconciliation(batch: Batch) -> pd.DataFrame:
     """One row per 汇总表 project row of the batch, in file and row order (columns: COLUMNS).
 
@@ -70,7 +61,7 @@ def _reconciliation(batch: Batch) -> pd.DataFrame:
         return pd.Series(series.reindex(index).to_numpy(), index=projects.index)
 
     _, items = batch.stack(K.INVESTMENT, [_ITEM_DONE, _INVOICES])
-    items = _keyed(items)
+    items = items[keyed(items)]
     grouped = items.assign(_unknown=items[_ITEM_DONE].isna()).groupby(_PID)
     count = aligned(grouped.size()).fillna(0).astype(int)
     # A line item whose amount cannot be read (F03, S05) leaves the project's invoice total unknown.
@@ -81,11 +72,11 @@ def _reconciliation(batch: Batch) -> pd.DataFrame:
     numbers = pd.Series(list(chain.from_iterable(cells)), dtype=object).groupby(owners).nunique()
     invoices = aligned(numbers).fillna(0).astype(int)
     _, pledges = batch.stack(K.PLEDGE, [_PLEDGED])
-    pledged = aligned(_first(pledges, _PLEDGED))
+    pledged = aligned(first_rows(pledges)[_PLEDGED])
     _, reviews = batch.stack(K.INSPECTION, [_VERIFIED], blank_of=[_VERIFIED])
     # The reviewers fill only what they verified: a blank 核定 cell means "not reviewed", not 0.
     reviews[_VERIFIED] = reviews[_VERIFIED].mask(reviews[f"{_VERIFIED}:blank"])
-    verified = aligned(_first(reviews, _VERIFIED))
+    verified = aligned(first_rows(reviews)[_VERIFIED])
 
     summary_input = {f.book.index: f.book.is_summary_input for f in summaries}
     joinable = (

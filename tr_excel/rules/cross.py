@@ -17,7 +17,7 @@ import pandas as pd
 
 from tr_excel import columns as K
 from tr_excel import values as V
-from tr_excel.batch import Batch
+from tr_excel.batch import Batch, first_rows, keyed
 from tr_excel.rules.project import month_text, wan
 from tr_excel.rules.registry import check
 from tr_excel.tables import Frame
@@ -60,10 +60,6 @@ def _books(batch: Batch, kind: K.SheetKind) -> set[int]:
     return {frame.book.index for frame in batch.frames_of(kind)}
 
 
-def _keyed(df: pd.DataFrame) -> pd.Series:
-    return (df["_ekey"] != "") & (df["_pkey"] != "")
-
-
 def _keys(df: pd.DataFrame, names: list[str]) -> pd.MultiIndex:
     return pd.MultiIndex.from_frame(df[names])
 
@@ -78,7 +74,7 @@ def _join(batch: Batch, data: pd.DataFrame, kind: K.SheetKind, columns: Iterable
     "<sheet>.<column>", and "<sheet>._row" (all NA where there is no such row)."""
     columns = list(columns)
     _, other = batch.stack(kind, columns)
-    other = other[_keyed(other)].drop_duplicates(PID).set_index(PID)[["_row", *columns]]
+    other = first_rows(other)[["_row", *columns]]
     return data.join(other.add_prefix(f"{kind.name}."), on=PID)
 
 
@@ -147,7 +143,7 @@ def _differ(data: pd.DataFrame, ours: str, theirs: str, tolerance: int) -> pd.Se
 
 def _unpaired(rule: str, frames: list[Frame], data: pd.DataFrame, other: pd.DataFrame, books: set, message: str):
     """A finding at every keyed row of data, in a file of books, whose project has no row in other."""
-    mask = _keyed(data) & data["_book"].isin(books) & ~data[PID].isin(other[PID])
+    mask = keyed(data) & data["_book"].isin(books) & ~data[PID].isin(other[PID])
     for frame, record in _failing(frames, data, mask):
         yield frame.finding(
             rule,
@@ -184,7 +180,7 @@ def enterprise_not_declared(batch: Batch):
     _, entities = batch.stack(K.ENTITY)
     enterprise = ["_book", "_ekey"]
     declared = _keys(summary, enterprise).isin(_keys(entities, enterprise))
-    mask = _keyed(summary) & summary["_book"].isin(_books(batch, K.ENTITY)) & ~declared
+    mask = keyed(summary) & summary["_book"].isin(_books(batch, K.ENTITY)) & ~declared
     for frame, record in _failing(frames, summary, mask):
         yield frame.finding(
             "X04",
@@ -303,7 +299,7 @@ def _item_totals(batch: Batch) -> pd.DataFrame:
     if "item_totals" in batch.memo:
         return batch.memo["item_totals"]
     _, items = batch.stack(K.INVESTMENT, ["投资类别", ESTIMATE, DONE])
-    items = items[_keyed(items)]
+    items = items[keyed(items)]
     category, estimate = items["投资类别"], items[ESTIMATE]
     columns = {
         PID: items[PID],
@@ -328,7 +324,7 @@ def _item_totals(batch: Batch) -> pd.DataFrame:
 def _with_items(batch: Batch, columns: list[str]) -> tuple[list[Frame], pd.DataFrame]:
     """The keyed 汇总表 rows with their project's 投资明细 totals (明细.条数 0 when it has no line item)."""
     frames, summary = batch.stack(K.SUMMARY, columns)
-    summary = summary[_keyed(summary)].join(_item_totals(batch), on=PID)
+    summary = summary[keyed(summary)].join(_item_totals(batch), on=PID)
     summary["明细.条数"] = summary["明细.条数"].fillna(0).astype(int)
     for name in ("明细.已完成未知", "明细.概算未知", "明细.类别未知"):
         summary[name] = summary[name].fillna(False).astype(bool)
@@ -421,7 +417,7 @@ def _invoice_rows(batch: Batch) -> tuple[list[Frame], pd.DataFrame]:
     that more than one of them holds (X09 and X21 share it; an invoice used once is neither's concern)."""
     if "invoice_rows" not in batch.memo:
         frames, items = batch.stack(K.INVESTMENT, [INVOICES])
-        items = items[_keyed(items)]
+        items = items[keyed(items)]
         # "12345678、12345678" in a cell is one use.
         numbers = [
             (cell if len(cell) < 2 else tuple(dict.fromkeys(cell))) if type(cell) is tuple else ()
@@ -543,7 +539,7 @@ def remaining_without_promise(batch: Batch):
 def in_progress_without_plan(batch: Batch):
     frames, summary = batch.stack(K.SUMMARY, [FINISHED])
     _, plan = batch.stack(K.PLAN)
-    missing = _keyed(summary) & summary[FINISHED].eq(False) & ~summary[PID].isin(plan[PID][_keyed(plan)])
+    missing = keyed(summary) & summary[FINISHED].eq(False) & ~summary[PID].isin(plan[PID][keyed(plan)])
     with_sheet = summary["_book"].isin(_books(batch, K.PLAN))
     summary["无计划"] = with_sheet.map({True: "建设计划中没有该项目的时间节点", False: "本文件没有建设计划表"})
     for frame, record in _failing(frames, summary, missing):
@@ -561,7 +557,7 @@ def in_progress_without_plan(batch: Batch):
 def plan_inconsistent(batch: Batch):
     tolerance = _tolerance(batch)
     frames, plan = batch.stack(K.PLAN, [NODE, CUMULATIVE])
-    plan = plan[_keyed(plan)].copy()
+    plan = plan[keyed(plan)].copy()
     # Nodes in sheet order within each file's project: stack keeps the frames' row order.
     grouped = plan.groupby(PID, sort=False)
     plan["上一节点"] = grouped[CUMULATIVE].shift(1)
@@ -607,7 +603,7 @@ def _link_counts(batch: Batch) -> pd.DataFrame:
         return batch.memo["link_counts"]
     policy = batch.policy
     _, links = batch.stack(K.SMART, [LINK])
-    links = links[_keyed(links)]
+    links = links[keyed(links)]
     valid = links[LINK].isin(list(policy.link_by_name))
     counts = (
         pd.DataFrame(
@@ -642,7 +638,7 @@ def too_few_links(batch: Batch):
     unreadable = summary["环节.无法识别"]
     short = (summary["环节.数"] + unreadable < minimum_links) | (summary["环节.核心"] + unreadable < minimum_cores)
     with_sheet = _books(batch, K.SMART)
-    for frame, record in _failing(frames, summary, _keyed(summary) & summary[DIRECTION].isin(smart) & short):
+    for frame, record in _failing(frames, summary, keyed(summary) & summary[DIRECTION].isin(smart) & short):
         links, cores, names = int(record["环节.数"]), int(record["环节.核心"]), record["环节.核心名称"]
         yield frame.finding(
             "X15",
@@ -703,7 +699,7 @@ def core_count_differs(batch: Batch):
     blank = declared.isna() & ~pledge[f"{CORE_COUNT}:unread"]
     # The count is unknown while a 环节 cannot be read; blank with no core 环节 at all is X15's finding.
     differs = (declared.notna() & (declared != cores)) | (blank & (cores > 0))
-    rows = _keyed(pledge) & pledge[DIRECTION].isin(smart) & (pledge["环节.无法识别"] == 0) & differs
+    rows = keyed(pledge) & pledge[DIRECTION].isin(smart) & (pledge["环节.无法识别"] == 0) & differs
     for frame, record in _failing(frames, pledge, rows):
         number, count, names = record[CORE_COUNT], int(record["环节.核心"]), record["环节.核心名称"]
         yield frame.finding(
@@ -812,7 +808,7 @@ def enterprise_identity_conflict(batch: Batch):
 @check("R17")
 def project_declared_twice(batch: Batch):
     frames, rows = batch.stack(K.SUMMARY, summary_inputs=True)
-    rows = rows[_keyed(rows)]
+    rows = rows[keyed(rows)]
     repeated = rows[rows.duplicated(["_ekey", "_pkey"], keep=False)]
     for _, group in repeated.groupby(["_ekey", "_pkey"], sort=False):
         places = list(zip(group["_frame"], group["_row"], group["_project"], strict=True))
