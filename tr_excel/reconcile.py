@@ -80,7 +80,7 @@ def _reconciliation(batch: Batch) -> pd.DataFrame:
 
     summary_input = {f.book.index: f.book.is_summary_input for f in summaries}
     joinable = (
-        ~projects["_book"].map(summary_input).astype(bool) & (projects["_ekey"] != "") & (projects["_pkey"] != "")
+        ~projects["_book"].map(summary_input).astype(bool) & keyed(projects)
     )
     declared = projects[_COMPLETED]
     table = pd.DataFrame(
