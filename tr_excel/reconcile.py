@@ -79,9 +79,7 @@ def _reconciliation(batch: Batch) -> pd.DataFrame:
     verified = aligned(first_rows(reviews)[_VERIFIED])
 
     summary_input = {f.book.index: f.book.is_summary_input for f in summaries}
-    joinable = (
-        ~projects["_book"].map(summary_input).astype(bool) & keyed(projects)
-    )
+    joinable = ~projects["_book"].map(summary_input).astype(bool) & keyed(projects)
     declared = projects[_COMPLETED]
     table = pd.DataFrame(
         {
