@@ -23,7 +23,7 @@ from tr_excel.columns import (
     header_names,
     normalise_header,
 )
-from tr_excel.findings import Finding, cell_ref
+from tr_excel.findings import Finding, cell_ref, column_index
 from tr_excel.policy import Policy
 from tr_excel.rules.registry import make_finding
 from tr_excel.sniff import DEFAULT_LIMITS, ENCRYPTED_XLS, Unreadable, check_readable
@@ -584,17 +584,10 @@ def _formulas_without_value(path: Path, scanned: dict[str, bool] | None = None) 
                     continue
                 ref = re.search(rb'\br="([A-Z]+)(\d+)"', attributes)
                 if ref:
-                    cells.add((int(ref.group(2)), _column_index(ref.group(1).decode())))
+                    cells.add((int(ref.group(2)), column_index(ref.group(1).decode())))
             if cells:
                 found[sheet_name] = cells
     return found
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for char in letters:
-        index = index * 26 + ord(char) - 64
-    return index - 1
 
 
 def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
