@@ -75,11 +75,18 @@ def json_document(policy: str, inputs: list[dict], findings: list[Finding], tabl
         "inputs": inputs,
         "findings": [finding.public() for finding in findings],
         "summary": summarise(findings),
-        "reconciliation": [
-            {key: format(value, "f") if isinstance(value, Decimal) else value for key, value in row.items()}
-            for row in table.to_dict("records")
-        ],
+        "reconciliation": _records(table),
     }
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    """The rows of a table of Python values as dicts, amounts (Decimal) as plain-decimal text: built from its
+    columns' lists, which costs a third of DataFrame.to_dict's boxing of every value."""
+    columns = [
+        [format(value, "f") if isinstance(value, Decimal) else value for value in table[name].tolist()]
+        for name in table.columns
+    ]
+    return [dict(zip(table.columns, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 @contextmanager
@@ -209,11 +216,13 @@ def validate(
             if rule_id in PER_BOOK:
                 findings.extend(CHECKS[rule_id](alone))
 
-    with _no_cyclic_gc():  # also while the books arrive from the workers and are unpickled
+    # Also while the books arrive from the workers and are unpickled, and while the rules over them all run: a
+    # collection then would walk every cell of the batch, and the rules make no cycles worth collecting.
+    with _no_cyclic_gc():
         books = read_batch(paths, policy, progress, pool, meanwhile=lambda: _load_rules(policy), arrived=arrived)
-    batch = Batch(policy=policy, books=books, frames=[frame for book in books for frame in book.frames])
-    for rule_id in RULES:
-        if rule_id in CHECKS and rule_id not in PER_BOOK:
-            findings.extend(CHECKS[rule_id](batch))
+        batch = Batch(policy=policy, books=books, frames=[frame for book in books for frame in book.frames])
+        for rule_id in RULES:
+            if rule_id in CHECKS and rule_id not in PER_BOOK:
+                findings.extend(CHECKS[rule_id](batch))
     findings.sort(key=Finding.sort_key)
     return Report(policy=policy, batch=batch, findings=findings)
