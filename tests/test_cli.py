@@ -93,6 +93,19 @@ def test_validate_json_matches_library_report_field_for_field(runner, inputs, po
     assert [order.index(f["file"]) for f in findings] == sorted(order.index(f["file"]) for f in findings)
 
 
+def test_validate_json_has_one_finding_a_line(runner, inputs):
+    """A clerk greps findings.json for a file or a rule id: each finding, input and reconciliation row is one
+    whole line of it, and the Chinese is written as it is, not as \\u escapes."""
+    text = runner.invoke(main, ["validate", str(inputs), "--format", "json"]).stdout
+    document = json.loads(text)
+    lines = text.splitlines()
+    for key in ("inputs", "findings", "reconciliation"):
+        assert document[key], key
+        for item in document[key]:
+            assert f"    {json.dumps(item, ensure_ascii=False)}" in (line.rstrip(",") for line in lines)
+    assert "\\u" not in text and "代县" in text
+
+
 def test_validate_json_nulls_and_file_named_by_its_path(runner, write_book, policy):
     path = write_book(edit("承诺书", 0, {"支持方式": "奖励"}))
     result = runner.invoke(main, ["validate", str(path), "--format", "json"])

@@ -57,7 +57,17 @@ def as_json(report: Report) -> str:
 
 
 def _json_text(document: dict) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    """The document with one key a line and one list item (a finding, an input, a reconciliation row) a line:
+    as easy to read and to grep as an indented dump, and written by json's C encoder, which indent turns off
+    (a province's findings and reconciliation took a fifth of a second indented)."""
+    lines = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value)
+            lines.append(f"  {json.dumps(key, ensure_ascii=False)}: [\n    {items}\n  ]")
+        else:
+            lines.append(f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def write_json(job: tuple) -> None:
