@@ -146,3 +146,21 @@ def test_xls_formula_with_text_value_is_read(xls_books):
     sheet = python_calamine.CalamineWorkbook.from_path(str(xls_books["text_formula"])).get_sheet_by_index(0)
     (row,) = sheet.to_python()
     assert row[1] == row[0]
+
+
+def test_names_typed_true_and_1_stay_different_names_across_sheets(write_book, policy):
+    """The reader reads each enterprise name once a workbook, for all its sheets: a TRUE cell (a name typed as
+    TRUE, which Excel turns into a boolean) and a 1 cell are equal in Python, yet different names."""
+    from tr_excel.engine import build_frames
+    from tr_excel.reader import read_workbook
+
+    path = write_book()
+    book = read_workbook(path, path.name, 0, policy)
+    # Set in the cells as read: synth writes no boolean cells.
+    book.tables[K.SUMMARY.name].cells[K.SUMMARY.enterprise_column][0] = True
+    book.tables[K.PLEDGE.name].cells[K.PLEDGE.enterprise_column][:2] = [1.0, True]
+    frames = {frame.kind.name: frame for frame in build_frames(book, policy)}
+    summary, pledge = frames[K.SUMMARY.name].df, frames[K.PLEDGE.name].df
+    assert (summary["_enterprise"][0], summary["_ekey"][0]) == ("TRUE", "TRUE")
+    assert list(pledge["_enterprise"][:2]) == ["1", "TRUE"]
+    assert list(pledge["_ekey"][:2]) == ["1", "TRUE"]

@@ -126,8 +126,9 @@ def _read_one(job: tuple[Path, str, int, Policy]) -> Workbook:
 
 def build_frames(book: Workbook, policy: Policy) -> list[Frame]:
     """The typed tables of a book (of a summary input, its 汇总表 only)."""
+    names: dict = {}  # the book's enterprise and project names, read once for all its tables
     return [
-        build_frame(book, table, policy)
+        build_frame(book, table, policy, names)
         for table in book.tables.values()
         if not (book.is_summary_input and table.kind is not SUMMARY)
     ]

@@ -27,8 +27,6 @@ _PARSERS = {
     K.USCC: (V.parse_uscc, "F06"),
 }
 _WARNING_RULE = {K.COUNT: "F10", K.MONTH: "F11"}
-# Column kinds read as text (_parse's last branch) or as a list value: None where the cell is blank.
-_TEXT_KINDS = frozenset({K.TEXT, K.SEQ, K.CITY, K.COUNTY, K.LIST})
 
 
 @dataclass
@@ -147,17 +145,22 @@ def _choice(raw: object) -> str | None:
     return None if _is_blank(raw) else V.normalise_choice(_text_value(raw))
 
 
-def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
-    """Parse every column of a table by its kind; collect S05, F01 and the parse findings."""
+def build_frame(book: Workbook, table: Table, policy: Policy, names: dict | None = None) -> Frame:
+    """Parse every column of a table by its kind; collect S05, F01 and the parse findings. names, when given, is
+    shared by the tables of one book: each enterprise and project name is read and made a key once a book."""
     data: dict[str, list] = {"_row": list(table.rows)}
-    frame = Frame(book=book, table=table, df=pd.DataFrame())
-    enterprise = table.cells.get(table.kind.enterprise_column, [None] * len(table.rows))
-    project = table.cells.get("项目名称", [None] * len(table.rows))
-    # Keys repeat down a sheet (30 line items of one project): each distinct value is normalised once.
-    data["_enterprise"] = V.parse_column(enterprise, _text_value)
-    data["_ekey"] = V.parse_column(data["_enterprise"], _key)
-    data["_project"] = V.parse_column(project, _text_value)
-    data["_pkey"] = V.parse_column(data["_project"], _key)
+    names = {} if names is None else names
+    blanks: dict[str, np.ndarray] = {}
+    bad: set[tuple[int, str]] = set()
+    nothing = [None] * len(table.rows)
+    for text_column, key_column, raw in (
+        ("_enterprise", "_ekey", table.cells.get(table.kind.enterprise_column, nothing)),
+        ("_project", "_pkey", table.cells.get("项目名称", nothing)),
+    ):
+        # Keys repeat down a sheet (30 line items of one project) and across its sheets.
+        read = V.parse_column(raw, lambda value: _name(value, names))
+        data[text_column] = [text for text, _ in read]
+        data[key_column] = [key for _, key in read]
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
     count = len(table.rows)
     for column in table.kind.columns:
@@ -169,16 +172,15 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
         data[name], blank = _parse(column, raw, table, parse_errors, policy)
         # Blank cells of every column, worked out here where the cores are (the raw values do not travel
         # further: engine._read_one). Text and list values are None exactly where the cell is blank.
-        if blank is None and column.kind not in _TEXT_KINDS:
-            blank = np.array(V.parse_column(raw, _is_blank), dtype=bool)
         if blank is not None:
-            frame.blanks[name] = blank
-    for row, name in table.formula_cells:
-        position = frame.row_index.get(row)
-        if position is None:
-            continue
-        data[name][position] = pd.NA if table.kind.column(name).kind in (K.MONEY, K.SIGNED_MONEY) else None
-        frame.bad.add((row, name))
+            blanks[name] = blank
+    if table.formula_cells:
+        positions = {row: position for position, row in enumerate(table.rows)}
+        for row, name in table.formula_cells:
+            if row in positions:
+                money = table.kind.column(name).kind in (K.MONEY, K.SIGNED_MONEY)
+                data[name][positions[row]] = pd.NA if money else None
+                bad.add((row, name))
     money = [c.name for c in table.kind.columns if c.kind in (K.MONEY, K.SIGNED_MONEY)]
     # Money as exact nullable ints; everything else as plain Python objects (True is True, not numpy's; text
     # stays object, not pandas' string dtype) in one block, which pandas builds without looking at a value.
@@ -189,12 +191,11 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
         values = data.pop(name)
         typed[name] = values if isinstance(values, pd.arrays.IntegerArray) else pd.array(values, dtype="Int64")
     objects = {name: np.fromiter(values, dtype=object, count=count) for name, values in data.items()}
-    frame.df = pd.concat(
-        [pd.DataFrame(typed, index=index), pd.DataFrame(objects, index=index, dtype=object)], axis=1
-    )
+    df = pd.concat([pd.DataFrame(typed, index=index), pd.DataFrame(objects, index=index, dtype=object)], axis=1)
     for name in table.columns:
-        if name not in frame.blanks:  # text and list columns: None exactly where the cell is blank
-            frame.blanks[name] = np.equal(objects[name], None)
+        if name not in blanks:  # text and list columns: None exactly where the cell is blank
+            blanks[name] = np.equal(objects[name], None)
+    frame = Frame(book=book, table=table, df=df, bad=bad, blanks=blanks)
     for row, name in sorted(table.formula_cells):
         if row in frame.row_index:
             frame.findings.append(
@@ -209,13 +210,21 @@ def build_frame(book: Workbook, table: Table, policy: Policy) -> Frame:
     for rule, row, name, reason, raw_value in parse_errors:
         if (row, name) in table.formula_cells:
             continue
-        if rule in ("F10", "F11"):
-            message = f"{frame.title(name)} 的值“{V.text_value(raw_value)}”{reason}"
-        else:
+        if rule not in ("F10", "F11"):  # a warned value is read, as its message says
             frame.bad.add((row, name))
-            message = f"{frame.title(name)} 的值“{V.text_value(raw_value)}”{reason}"
+        message = f"{frame.title(name)} 的值“{V.text_value(raw_value)}”{reason}"
         frame.findings.append(frame.finding(rule, message, row, name, value=V.text_value(raw_value)))
     return frame
+
+
+def _name(raw: object, names: dict) -> tuple[str | None, str]:
+    """An enterprise or project name cell as (text, key), looked up in names first (by type too: a TRUE cell and
+    a 1 cell are equal in Python and different names)."""
+    found = names.get((type(raw), raw))
+    if found is None:
+        text = _text_value(raw)
+        found = names[type(raw), raw] = (text, _key(text))
+    return found
 
 
 def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Policy) -> tuple[list, np.ndarray | None]:
@@ -252,10 +261,12 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
         # Invoice numbers rarely repeat, so no V.parse_column: the usual cell, one 8- or 20-digit number typed
         # as text, is taken as it is, the others through V.split_invoices.
         out = []
-        for row, raw_value in zip(rows, raw, strict=True):
+        blank = np.zeros(len(raw), dtype=bool)
+        for position, (row, raw_value) in enumerate(zip(rows, raw, strict=True)):
             if type(raw_value) is str and len(raw_value) in (8, 20) and raw_value.isascii() and raw_value.isdigit():
                 out.append((raw_value,))
                 continue
+            blank[position] = _is_blank(raw_value)
             numbers = []
             for parsed in V.split_invoices(raw_value):
                 if parsed.error:
@@ -263,7 +274,7 @@ def _parse(column: K.Column, raw: list, table: Table, errors: list, policy: Poli
                 else:
                     numbers.append(parsed.value)
             out.append(tuple(numbers))
-        return out, None
+        return out, blank
     if column.kind == K.LIST:
         aliases = policy.aliases.get(column.list_name, {})
         return [aliases.get(choice, choice) for choice in V.parse_column(raw, _choice)], None
