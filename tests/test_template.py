@@ -111,14 +111,21 @@ def test_flat_sheets_have_every_column_in_row_one(book, policy):
     assert book[K.PLEDGE.name]["Q1"].value == f"项目申报企业（单位）{policy.data_year}年营业收入增量"
 
 
-def test_summary_rows_formatted_by_kind(book):
+def test_summary_columns_formatted_by_kind_and_no_blank_cells_to_print(book):
+    """Excel prints every cell with a border: the template's 汇总表 has no cells below its header, only column
+    formats (what Excel gives a typed cell) and borders drawn on a row once something is typed after 序号."""
     sheet = book[K.SUMMARY.name]
     for index, column in enumerate(K.SUMMARY.columns, start=1):
-        cell = sheet.cell(5, index)
         expected = {K.MONEY: "0.00", K.COUNT: "0"}.get(column.kind, "@")
-        assert cell.number_format == expected, column.name
-        assert cell.border.left.style == "thin"
-    assert sheet.cell(204, 1).border.bottom.style == "thin"
+        assert column_format(sheet, index) == expected, column.name
+    assert sheet.max_row == 4
+    (rule_range,) = [str(area.sqref) for area in sheet.conditional_formatting]
+    (rule,) = sheet.conditional_formatting[rule_range]
+    last = get_column_letter(len(K.SUMMARY.columns))
+    assert rule_range == f"A5:{last}1000"
+    assert rule.type == "expression" and rule.formula == [f"COUNTA($B5:${last}5)>0"]
+    border = rule.dxf.border
+    assert {side.style for side in (border.left, border.right, border.top, border.bottom)} == {"thin"}
 
 
 def test_flat_sheet_column_formats(book):

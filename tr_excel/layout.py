@@ -53,32 +53,36 @@ _POINTS_PER_LINE = 14  # 10-point 宋体 with leading
 
 
 def formats(workbook) -> dict:
-    """The cell formats of the 汇总表, shared by every writer (xlsxwriter merges identical formats)."""
+    """The cell formats of the 汇总表, shared by every writer (xlsxwriter merges identical formats): text, money
+    and count for a data cell, and the same without the border (column_text…) for a template's columns."""
     body = {"font_name": _BODY_FONT, "font_size": 10, "valign": "vcenter"}
-    cell = {**body, "border": 1}
+    data = {
+        # Text format so that Excel keeps what is typed: "2024.10" stays a month, "1-3" stays page numbers
+        # instead of turning into 2024.1 or a date, a 20-digit invoice number keeps its digits.
+        "text": {**body, "text_wrap": True, "num_format": "@"},
+        "money": {**body, "num_format": "0.00"},
+        "count": {**body, "num_format": "0", "align": "center"},
+    }
     return {
         "title": workbook.add_format(
             {"font_name": "黑体", "font_size": 18, "bold": True, "align": "center", "valign": "vcenter"}
         ),
         "unit": workbook.add_format({**body, "font_size": 11, "align": "left"}),
         "unit_right": workbook.add_format({**body, "font_size": 11, "align": "right"}),
-        "header": workbook.add_format({**cell, "bold": True, "text_wrap": True, "align": "center"}),
-        # Text format so that Excel keeps what is typed: "2024.10" stays a month, "1-3" stays page numbers
-        # instead of turning into 2024.1 or a date, a 20-digit invoice number keeps its digits.
-        "text": workbook.add_format({**cell, "text_wrap": True, "num_format": "@"}),
-        "money": workbook.add_format({**cell, "num_format": "0.00"}),
-        "count": workbook.add_format({**cell, "num_format": "0", "align": "center"}),
+        "header": workbook.add_format({**body, "border": 1, "bold": True, "text_wrap": True, "align": "center"}),
+        **{name: workbook.add_format({**spec, "border": 1}) for name, spec in data.items()},
+        **{f"column_{name}": workbook.add_format(spec) for name, spec in data.items()},
         "note": workbook.add_format({**body, "text_wrap": True, "valign": "top"}),
     }
 
 
-def cell_format(styles: dict, kind: str):
-    """The 汇总表 data-cell format for a column kind."""
+def cell_format(styles: dict, kind: str, prefix: str = ""):
+    """The 汇总表 data-cell format for a column kind (with prefix "column_", the one without a border)."""
     if kind in (MONEY, SIGNED_MONEY):
-        return styles["money"]
+        return styles[f"{prefix}money"]
     if kind == COUNT:
-        return styles["count"]
-    return styles["text"]
+        return styles[f"{prefix}count"]
+    return styles[f"{prefix}text"]
 
 
 def write_summary_header(workbook, worksheet, policy, unit: str) -> int:

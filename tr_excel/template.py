@@ -38,8 +38,7 @@ from tr_excel.output import write_atomic
 from tr_excel.policy import Policy
 
 LIST_SHEET = "_选项"
-SUMMARY_BLANK_ROWS = 200  # bordered rows ready for printing; dropdowns and formats reach further
-LAST_ROW = 999  # 0-based: validations cover rows up to 1000
+LAST_ROW = 999  # 0-based: validations, column formats and the 汇总表's borders cover rows up to 1000
 YESNO_LIST = "是否"
 CITY_LIST = "所在市"
 COUNTY_LIST = "所在县"
@@ -86,11 +85,8 @@ def write_template(path: Path, policy: Policy, unit: str = "", force: bool = Fal
     sheets = {kind.name: workbook.add_worksheet(kind.name) for kind in SHEET_KINDS}
     notes = workbook.add_worksheet(NOTES_SHEET)
     lists = _ListSheet(workbook, policy)
+    # Its column_… formats have no border: Excel gives a column's format to every cell typed in, however far down.
     styles = layout.formats(workbook)
-    # Column formats without borders: Excel gives them to every cell typed in, however far down.
-    styles["column_money"] = workbook.add_format({"num_format": "0.00"})
-    styles["column_count"] = workbook.add_format({"num_format": "0"})
-    styles["column_text"] = workbook.add_format({"num_format": "@", "text_wrap": True, "valign": "top"})
     for kind in SHEET_KINDS:
         if kind is SUMMARY:
             _write_summary(workbook, sheets[kind.name], policy, unit, styles, lists)
@@ -294,11 +290,26 @@ def _validate(worksheet, first_row: int, kind: SheetKind, policy: Policy, lists:
 
 
 def _write_summary(workbook, worksheet, policy: Policy, unit: str, styles: dict, lists: _ListSheet) -> None:
+    """附件3's header, then no cells at all: Excel prints every cell that has a border, so bordered blank rows
+    would print as pages of empty boxes under the county's projects. Instead each column has its format (what
+    Excel gives a cell typed into), and a row is drawn with borders once something is typed in it after 序号
+    (a 填表说明 line, text in column A only, stays unboxed)."""
     first = layout.write_summary_header(workbook, worksheet, policy, unit)
     for index, column in enumerate(SUMMARY.columns):
-        style = layout.cell_format(styles, column.kind)
-        for row in range(first, first + SUMMARY_BLANK_ROWS):
-            worksheet.write_blank(row, index, None, style)
+        style = layout.cell_format(styles, column.kind, prefix="column_")
+        worksheet.set_column(index, index, layout.SUMMARY_COLUMN_WIDTHS[column.name], style)
+    last_column = xl_col_to_name(len(SUMMARY.columns) - 1)
+    worksheet.conditional_format(
+        first,
+        0,
+        LAST_ROW,
+        len(SUMMARY.columns) - 1,
+        {
+            "type": "formula",
+            "criteria": f"=COUNTA($B{first + 1}:${last_column}{first + 1})>0",
+            "format": workbook.add_format({"border": 1}),
+        },
+    )
     _validate(worksheet, first, SUMMARY, policy, lists)
 
 
