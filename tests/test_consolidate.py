@@ -12,7 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import cell_values, unnumbered_rows
+from conftest import cell_values, row_of, unnumbered_rows
+from conftest import edit as edit_row
 from openpyxl.cell.cell import MergedCell
 
 from tr_excel import columns as K
@@ -635,3 +636,20 @@ def test_a_batch_with_nothing_readable_still_writes_its_outputs(tmp_path, policy
     assert [sheet.cell(5, column).value for column in SUMMED] == [0] * len(SUMMED)
     returns = openpyxl.load_workbook(tmp_path / "out" / "审核报告.xlsx")["退回清单"]
     assert column_values(returns, "文件") == ["坏.xlsx"]
+
+
+def test_summary_cells_of_spaces_only_are_left_blank(make_book):
+    """A cell a clerk cleared with the space bar (spaces, a full-width space, a zero-width space) holds nothing:
+    the 汇总表 shows it blank, not as the spaces, and an amount so cleared is blank too (not 0)."""
+    from tr_excel.consolidate.projects import select
+    from tr_excel.consolidate.summary import summary_data
+
+    report = make_book(
+        edit_row(K.SUMMARY.name, 0, {"所在开发区": " \u3000 ", "项目亮点": "\u200b", "银行贷款": "  "}),
+    )
+    projects = select(report, include_errors=True).projects
+    edited = [project.row for project in projects].index(row_of(K.SUMMARY.name, 0))
+    cells = summary_data(projects).rows[edited]
+    position = {column.name: index for index, column in enumerate(K.SUMMARY.columns)}
+    assert [cells[position[name]] for name in ("所在开发区", "项目亮点", "银行贷款")] == [None, None, None]
+    assert cells[position["自筹资金"]] is not None

@@ -65,11 +65,14 @@ def column_cells(frame: Frame, column: Column) -> list[str | float | int | None]
     would lose its 0), list values in the notice's wording ("—" in 申报方向). A value that could not be read
     (only there with --include-errors) is written as the county's text; a blank cell stays blank.
     """
-    raws = frame.table.cells.get(column.name) or [None] * len(frame.df)
+    raws = frame.table.cells.get(column.name)
+    if raws is None:
+        return [None] * len(frame.df)
     kind = column.kind
     cells = []
-    for raw, typed in zip(raws, frame.values(column.name), strict=True):
-        if raw is None or V.is_blank(raw):
+    # Where the cells are blank (V.is_blank) was worked out as the frame was built.
+    for raw, typed, blank in zip(raws, frame.values(column.name), frame.blank(column.name).tolist(), strict=True):
+        if blank:
             cells.append(None)
         elif typed is None:
             cells.append(V.text_value(raw))
