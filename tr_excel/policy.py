@@ -10,7 +10,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# Installed from a wheel, the package holds its own copy of schemas/ (pyproject.toml); run from the repository
+# (or installed editable), it is the repository's.
+_INSTALLED_SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMAS_DIR = _INSTALLED_SCHEMAS if _INSTALLED_SCHEMAS.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
 _POLICY_FILE = re.compile(r"^policy-(\d{4})\.toml$")
 
 
