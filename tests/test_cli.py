@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -240,3 +241,19 @@ def test_missing_input_path_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "没有这个文件.xlsx")])
     assert result.exit_code == 2
     assert "没有这个文件.xlsx" in result.output
+
+
+def test_output_redirected_in_gbk_prints_unencodable_characters_as_question_marks(write_book, tmp_path):
+    """On a Chinese Windows a report redirected to a file is written in GBK, which has no emoji: the character a
+    county typed prints as "?" and the report is whole, instead of ending in a UnicodeEncodeError."""
+    path = write_book(edit("汇总表", 0, {"企业性质": "民营😀"}))
+    result = subprocess.run(
+        [sys.executable, "-m", "tr_excel", "validate", str(path)],
+        env={**os.environ, "PYTHONIOENCODING": "gbk"},
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stderr.decode("gbk", "replace")
+    printed = result.stdout.decode("gbk")
+    assert "企业性质“民营?”不在规定范围内" in printed and "共 1 个文件" in printed
+    assert b"Traceback" not in result.stderr

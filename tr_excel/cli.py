@@ -31,6 +31,12 @@ def run() -> None:
     # would walk all of it again (a fifth of a second of the rules after the books are read). Pool workers turn
     # it back on for their own, one file's worth (engine._start_worker).
     gc.disable()
+    # Redirected to a file on a Chinese Windows, the output is written in the ANSI code page (GBK), which has no
+    # emoji or rare characters a county may have typed: such a character prints as "?" instead of the whole
+    # report ending in a UnicodeEncodeError. (-o writes UTF-8 files; a console takes any character.)
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
         main()
         code = 0
