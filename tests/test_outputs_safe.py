@@ -170,3 +170,46 @@ def test_template_writes_the_unit_as_text_never_as_a_formula(tmp_path):
         assert _formulas(target) == own, payload  # our own formulas only, none from the unit
         unit_line = openpyxl.load_workbook(target)["汇总表"]["A2"]
         assert unit_line.data_type == "s" and payload.strip() in unit_line.value, payload
+
+
+def test_an_output_open_in_excel_is_named_with_what_to_do(tmp_path, monkeypatch):
+    """Windows refuses to replace a file Excel or WPS has open (PermissionError): the message says which file and
+    to close it, in Chinese, and the old file and no temporary one are left."""
+    target = tmp_path / "汇总表.xlsx"
+    target.write_bytes(b"old")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "另一个程序正在使用此文件，进程无法访问。")
+
+    monkeypatch.setattr(output.os, "replace", refuse)
+    with pytest.raises(OSError, match="汇总表.xlsx.*正在 Excel 或 WPS 中打开，请先关闭再重试"):
+        write_atomic(target, b"new", force=True)
+    assert target.read_bytes() == b"old"
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_output_folder_without_write_permission_is_named(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", refuse)
+    with pytest.raises(OSError, match="无法在文件夹 .*只读 中写入文件（Permission denied），请检查文件夹权限"):
+        write_atomic(tmp_path / "只读" / "问题.json", "{}")
+
+
+def test_consolidate_reports_an_output_it_cannot_replace_as_a_usage_problem(tmp_path, monkeypatch, policy):
+    """The command line prints the message (exit 2), never a traceback."""
+    from conftest import clean_submission
+
+    (tmp_path / "in").mkdir()
+    write_submission(tmp_path / "in" / "繁峙县.xlsx", clean_submission(policy), policy)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(output.os, "replace", refuse)
+    result = CliRunner().invoke(
+        main, ["consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--unit", "忻州市工业和信息化局"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "请先关闭再重试" in result.output and result.exception.__class__ is SystemExit

@@ -134,15 +134,25 @@ def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
     """Write a file under a temporary name in its folder and rename it, so nothing half-written is left."""
     if path.exists() and not force:
         raise OutputExists(f"输出文件 {path} 已存在；如需覆盖请加 --force")
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tr-excel-", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tr-excel-", suffix=".tmp")
+    except OSError as error:
+        reason = error.strerror or error
+        raise OSError(f"无法在文件夹 {path.parent} 中写入文件（{reason}），请检查文件夹权限") from error
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
         # mkstemp makes the file readable by its owner only; an output is shared like any file the user makes.
         os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)
+    except PermissionError as error:
+        # On Windows a file open in Excel or WPS cannot be replaced: the usual reason a second run fails.
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(
+            f"无法写入 {path}（{error.strerror or error}）：如该文件正在 Excel 或 WPS 中打开，请先关闭再重试"
+        ) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
