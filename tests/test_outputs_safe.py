@@ -213,3 +213,15 @@ def test_consolidate_reports_an_output_it_cannot_replace_as_a_usage_problem(tmp_
     )
     assert result.exit_code == 2, result.output
     assert "请先关闭再重试" in result.output and result.exception.__class__ is SystemExit
+
+
+def test_an_output_is_written_where_permissions_cannot_be_set(tmp_path, monkeypatch):
+    """A FAT-formatted USB stick mounted on Linux refuses chmod: the output is still written, whole."""
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(output.os, "chmod", refuse)
+    write_atomic(tmp_path / "汇总表.xlsx", b"new")
+    assert (tmp_path / "汇总表.xlsx").read_bytes() == b"new"
+    assert _leftovers(tmp_path) == []

@@ -144,8 +144,11 @@ def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
-        # mkstemp makes the file readable by its owner only; an output is shared like any file the user makes.
-        os.chmod(temporary, 0o666 & ~_UMASK)
+        try:
+            # mkstemp makes the file readable by its owner only; an output is shared like any file the user makes.
+            os.chmod(temporary, 0o666 & ~_UMASK)
+        except OSError:
+            pass  # a file system without Unix permissions (FAT on a USB stick, mounted on Linux) refuses: no matter
         os.replace(temporary, path)
     except PermissionError as error:
         # On Windows a file open in Excel or WPS cannot be replaced: the usual reason a second run fails.
