@@ -550,6 +550,25 @@ def test_outdir_rules(small, policy, tmp_path):
         consolidate([small], keep, CITY_UNIT, policy, force=True)
 
 
+def test_a_stale_copy_that_cannot_be_removed_is_named(small, policy, tmp_path, monkeypatch):
+    """A return copy of an earlier run that this run did not write must not be sent out: when it cannot be
+    deleted (open in Excel on Windows) the run says which file and what to do."""
+    outdir = tmp_path / "输出"
+    consolidate([small], outdir, CITY_UNIT, policy)
+    stale = outdir / "退回" / "旧文件_审核意见.xlsx"
+    stale.write_bytes(b"old")
+    unlink = Path.unlink
+
+    def refuse(path, *args, **kwargs):
+        if path == stale:
+            raise PermissionError(13, "Permission denied")
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(OSError, match="无法删除上次运行留下的退回文件 .*旧文件_审核意见.xlsx.*请先关闭再重试"):
+        consolidate([small], outdir, CITY_UNIT, policy, force=True)
+
+
 def test_include_errors_puts_every_readable_project_in(inputs, policy, tmp_path):
     result = consolidate([inputs], tmp_path / "out", CITY_UNIT, policy, include_errors=True)
     sheet = openpyxl.load_workbook(tmp_path / "out" / "汇总表.xlsx")["汇总表"]

@@ -157,5 +157,11 @@ def consolidate(
     # With --force over an earlier run: a return copy this run did not write is stale and must not be sent out.
     for stale in sorted((outdir / RETURN_DIR).glob(f"*{RETURN_SUFFIX}")):
         if stale not in result.written:
-            stale.unlink()
+            try:
+                stale.unlink()
+            except OSError as error:
+                raise OSError(
+                    f"无法删除上次运行留下的退回文件 {stale}（{error.strerror or error}），它已不是本次的审核意见，"
+                    "不能发出：如该文件正在 Excel 或 WPS 中打开，请先关闭再重试"
+                ) from error
     return result
