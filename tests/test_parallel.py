@@ -50,3 +50,19 @@ def test_rules_run_as_each_workbook_arrives_find_what_they_find_over_the_whole_b
             whole.extend(CHECKS[rule_id](report.batch))
     whole.sort(key=lambda finding: finding.sort_key())
     assert [f.public() for f in report.findings] == [f.public() for f in whole]
+
+
+def test_a_windows_machine_with_many_cores_gets_a_pool_it_accepts(monkeypatch):
+    """Python's process pool refuses more than 61 workers on Windows: a 64-core server gets 61, a 64-core Linux
+    machine all 64, a one-core machine no pool."""
+    created = []
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", lambda max_workers, initializer: created.append(max_workers))
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(engine.sys, "platform", "win32")
+    engine.worker_pool(120)
+    monkeypatch.setattr(engine.sys, "platform", "linux")
+    engine.worker_pool(120)
+    engine.worker_pool(3)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 1)
+    assert engine.worker_pool(120) is None
+    assert created == [61, 64, 3]

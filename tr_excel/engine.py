@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ from tr_excel.tables import Frame, build_frame
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_MIN_FILES = 8
+# ProcessPoolExecutor refuses more workers than this on Windows (a server with 64 cores would stop at once).
+WINDOWS_MAX_WORKERS = 61
 
 
 class NoInput(Exception):
@@ -139,6 +142,8 @@ def worker_pool(tasks: int | None = None) -> ProcessPoolExecutor | None:
     the first task, each forked from the process as it is then: create it, and give it a task, before the
     parent holds much (a worker forked from a parent holding every book would count all of it in its RSS)."""
     workers = min(os.cpu_count() or 1, tasks or os.cpu_count() or 1)
+    if sys.platform == "win32":
+        workers = min(workers, WINDOWS_MAX_WORKERS)
     return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) if workers > 1 else None
 
 
