@@ -21,6 +21,8 @@ fi
 stamp=.venv/.installed-$1
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$2"
+  # -qq: errors only. setuptools warns on every editable install that maps schemas/ into the package
+  # (pyproject.toml), which is expected and nothing a clerk setting up can act on.
+  .venv/bin/python -m pip install -qq --disable-pip-version-check -e ".$2"
   touch "$stamp"
 fi
