@@ -182,6 +182,7 @@ def test_an_output_open_in_excel_is_named_with_what_to_do(tmp_path, monkeypatch)
         raise PermissionError(13, "另一个程序正在使用此文件，进程无法访问。")
 
     monkeypatch.setattr(output.os, "replace", refuse)
+    monkeypatch.setattr(output, "REPLACE_PAUSE_S", 0)
     with pytest.raises(OSError, match="汇总表.xlsx.*正在 Excel 或 WPS 中打开，请先关闭再重试"):
         write_atomic(target, b"new", force=True)
     assert target.read_bytes() == b"old"
@@ -208,6 +209,7 @@ def test_consolidate_reports_an_output_it_cannot_replace_as_a_usage_problem(tmp_
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(output.os, "replace", refuse)
+    monkeypatch.setattr(output, "REPLACE_PAUSE_S", 0)
     result = CliRunner().invoke(
         main, ["consolidate", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--unit", "忻州市工业和信息化局"]
     )
@@ -224,4 +226,24 @@ def test_an_output_is_written_where_permissions_cannot_be_set(tmp_path, monkeypa
     monkeypatch.setattr(output.os, "chmod", refuse)
     write_atomic(tmp_path / "汇总表.xlsx", b"new")
     assert (tmp_path / "汇总表.xlsx").read_bytes() == b"new"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_rename_refused_for_a_moment_is_tried_again(tmp_path, monkeypatch):
+    """An antivirus or OneDrive scanning the new file holds it for a moment on Windows: the rename is tried again
+    rather than the run stopping."""
+    target = tmp_path / "审核报告.xlsx"
+    target.write_bytes(b"old")
+    replace, refusals = output.os.replace, []
+
+    def busy(source, destination):
+        if len(refusals) < output.REPLACE_ATTEMPTS - 1:
+            refusals.append(destination)
+            raise PermissionError(13, "Access is denied")
+        replace(source, destination)
+
+    monkeypatch.setattr(output.os, "replace", busy)
+    monkeypatch.setattr(output, "REPLACE_PAUSE_S", 0)
+    write_atomic(target, b"new", force=True)
+    assert target.read_bytes() == b"new" and len(refusals) == output.REPLACE_ATTEMPTS - 1
     assert _leftovers(tmp_path) == []

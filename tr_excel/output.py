@@ -8,6 +8,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -149,7 +150,7 @@ def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
             os.chmod(temporary, 0o666 & ~_UMASK)
         except OSError:
             pass  # a file system without Unix permissions (FAT on a USB stick, mounted on Linux) refuses: no matter
-        os.replace(temporary, path)
+        _replace(temporary, path)
     except PermissionError as error:
         # On Windows a file open in Excel or WPS cannot be replaced: the usual reason a second run fails.
         Path(temporary).unlink(missing_ok=True)
@@ -159,3 +160,22 @@ def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+# How long a rename refused by Windows is tried again: an antivirus or a sync client (OneDrive) that has just
+# opened the new file to scan it holds it for a moment; Excel or WPS holding the old one does not let go.
+REPLACE_ATTEMPTS = 5
+REPLACE_PAUSE_S = 0.2
+
+
+def _replace(source: str, target: Path) -> None:
+    """os.replace, tried again a few times while Windows refuses it (PermissionError)."""
+    for attempt in range(REPLACE_ATTEMPTS):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if attempt == REPLACE_ATTEMPTS - 1:
+                raise
+            time.sleep(REPLACE_PAUSE_S)
+
