@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 from click.testing import CliRunner
@@ -257,3 +258,21 @@ def test_output_redirected_in_gbk_prints_unencodable_characters_as_question_mark
     printed = result.stdout.decode("gbk")
     assert "企业性质“民营?”不在规定范围内" in printed and "共 1 个文件" in printed
     assert b"Traceback" not in result.stderr
+
+
+LONG_NAME = "忻州经济开发区经济发展部/二〇二四年技术改造专项资金申报材料汇总（第二批）.xlsx"
+
+
+@pytest.mark.parametrize("name", ["忻州市忻府区.xlsx", "a.xlsx", LONG_NAME, ""])
+def test_progress_line_is_forty_cells_wide_whatever_the_name(name):
+    """The progress line is redrawn in place: every name takes the same 40 terminal cells (a Chinese character
+    two), so a short name covers a long one and the line never wraps."""
+    from tr_excel.cli import _cells
+
+    def cells(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+    shown = _cells(name, 40)
+    assert cells(shown) == 40
+    kept = shown.rstrip(" ")
+    assert kept == name if cells(name) <= 40 else (name.startswith(kept) and cells(kept) >= 39)

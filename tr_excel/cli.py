@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -65,9 +66,22 @@ def _progress():
         return None
 
     def show(done: int, total: int, name: str) -> None:
-        click.echo(f"\r读取 {done}/{total}：{name[:40]:<40}", err=True, nl=done == total)
+        click.echo(f"\r读取 {done}/{total}：{_cells(name, 40)}", err=True, nl=done == total)
 
     return show
+
+
+def _cells(text: str, width: int) -> str:
+    """text cut and padded to exactly width terminal cells: a Chinese character takes two, and a progress line
+    redrawn over a longer one must cover it (and never wrap on an 80-column console)."""
+    shown, used = [], 0
+    for char in text:
+        size = 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if used + size > width:
+            break
+        shown.append(char)
+        used += size
+    return "".join(shown) + " " * (width - used)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
