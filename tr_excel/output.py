@@ -178,4 +178,3 @@ def _replace(source: str, target: Path) -> None:
             if attempt == REPLACE_ATTEMPTS - 1:
                 raise
             time.sleep(REPLACE_PAUSE_S)
-

@@ -38,7 +38,7 @@ from tr_excel.output import write_atomic
 from tr_excel.policy import Policy
 
 LIST_SHEET = "_选项"
-LAST_ROW = 999  # 0-based: validations, column formats and the 汇总表's borders cover rows up to 1000
+LAST_ROW = 999  # 0-based: validations and the 汇总表's borders cover rows up to 1000
 YESNO_LIST = "是否"
 CITY_LIST = "所在市"
 COUNTY_LIST = "所在县"
