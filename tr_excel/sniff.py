@@ -762,7 +762,7 @@ def _contains(text: bytes, pair: bytes) -> bool:
 
 def _pairs_at(data: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """data[:size] read as little-endian pairs of bytes, from an even and from an odd offset (views, no copy)."""
-    return data[: size // 2 * 2].view("<u2"), data[1 : 1 + (size - 1) // 2 * 2].view("<u2")
+    return data[: size // 2 * 2].view("<u2"), data[1 : 1 + max(0, size - 1) // 2 * 2].view("<u2")
 
 
 def _pair_positions(data: np.ndarray, size: int, pair: bytes) -> np.ndarray:
