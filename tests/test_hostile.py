@@ -298,3 +298,15 @@ def test_numpy_scan_of_a_sheet_agrees_with_the_tag_by_tag_walk(pieces, chunk):
         return extent.max_row, extent.max_column, extent.cells, scanner.formula
 
     assert scan(fast=True) == scan(fast=False)
+
+
+@pytest.mark.parametrize("text", [b"", b"<", b"<c", b"x<c", b"<c<c", b"c<c<", b"<<cc<c" * 700])
+def test_pair_positions_find_every_pair_and_none_in_the_padding(text):
+    """The sniffer pads a buffer with zeros before reading it two bytes at a time: pairs are found at even and odd
+    offsets alike, and the padding, which may hold anything a caller puts there, is never read as the buffer."""
+    import numpy as np
+
+    padded = np.frombuffer(text + b"x" + b"<c" * 30, dtype=np.uint8)
+    found = sniff._pair_positions(padded, len(text), b"<c").tolist()
+    assert found == [index for index in range(len(text) - 1) if text[index : index + 2] == b"<c"]
+    assert sniff._contains(text, b"<c") == (b"<c" in text)
