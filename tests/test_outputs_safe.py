@@ -247,3 +247,17 @@ def test_a_rename_refused_for_a_moment_is_tried_again(tmp_path, monkeypatch):
     write_atomic(target, b"new", force=True)
     assert target.read_bytes() == b"new" and len(refusals) == output.REPLACE_ATTEMPTS - 1
     assert _leftovers(tmp_path) == []
+
+
+def test_a_temporary_file_held_by_a_scanner_does_not_hide_the_reason(tmp_path, monkeypatch):
+    """When the rename fails and the temporary file cannot be deleted either (a scanner holds it), the error the
+    clerk sees is still the one that says which output and what to do."""
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Access is denied")
+
+    monkeypatch.setattr(output.os, "replace", refuse)
+    monkeypatch.setattr(output, "REPLACE_PAUSE_S", 0)
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(OSError, match="无法写入 .*汇总表.xlsx.*请先关闭再重试"):
+        write_atomic(tmp_path / "汇总表.xlsx", b"new")

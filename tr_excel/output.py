@@ -153,13 +153,21 @@ def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
         _replace(temporary, path)
     except PermissionError as error:
         # On Windows a file open in Excel or WPS cannot be replaced: the usual reason a second run fails.
-        Path(temporary).unlink(missing_ok=True)
+        _discard(temporary)
         raise OSError(
             f"无法写入 {path}（{error.strerror or error}）：如该文件正在 Excel 或 WPS 中打开，请先关闭再重试"
         ) from error
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        _discard(temporary)
         raise
+
+
+def _discard(temporary: str) -> None:
+    """Delete a temporary file, if it can be: the error being raised matters more than a scanner holding it."""
+    try:
+        Path(temporary).unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 # How long a rename refused by Windows is tried again: an antivirus or a sync client (OneDrive) that has just
