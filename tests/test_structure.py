@@ -152,6 +152,48 @@ def test_S03_not_for_header_variants(write_book, policy):
     assert report.findings == [], listing(report)
 
 
+def test_S03_not_for_headers_with_an_explaining_bracket(write_book, policy):
+    """Counties write the official phrasing or a unit after a header: 所在县（市、区）, 就业人数（人）,
+    企业名称（盖章）, 数量（台/套）. The header is known without its last bracket, and the values are read."""
+
+    def retitle(book):
+        titles = {
+            SUMMARY: {"所在县": "所在县（市、区）", "就业人数": "就业人数（人）", "企业名称": "企业名称(盖章)"},
+            "投资明细": {"数量": "数量（台/套）", "开票日期": "开票日期（年月日）"},
+        }
+        for sheet_name, renames in titles.items():
+            sheet = book[sheet_name]
+            for row in sheet.iter_rows(min_row=1, max_row=4):
+                for header in row:
+                    if header.value in renames:
+                        header.value = renames[header.value]
+
+    report = validate([tweak(write_book(), retitle)], policy)
+    assert report.findings == [], listing(report)
+    (frame,) = [frame for frame in report.batch.frames if frame.kind is K.SUMMARY]
+    assert {"所在县", "就业人数", "企业名称"} <= set(frame.table.columns)
+    assert all(frame.values("所在县")) and all(value is not None for value in frame.values("就业人数"))
+
+
+def test_a_header_as_written_wins_over_one_known_without_its_bracket(write_book, policy):
+    """A sheet with 企业名称（盖章） before 企业名称: the one written exactly is the column, whatever the order;
+    the other is an extra column (S04)."""
+
+    def add_column(book):
+        sheet = book["投资明细"]
+        sheet.insert_cols(1)
+        header = row_of("投资明细", 0) - 1
+        sheet.cell(header, 1, "企业名称（盖章）")
+        for row in range(header + 1, sheet.max_row + 1):
+            sheet.cell(row, 1, "别的名字")
+
+    report = validate([tweak(write_book(), add_column)], policy)
+    finding = only(report, "S04")
+    header_cell = f"A{row_of('投资明细', 0) - 1}"
+    assert (finding.sheet, finding.cell, finding.column) == ("投资明细", header_cell, "企业名称（盖章）")
+    assert_clean(report)
+
+
 # ----------------------------------------------------------------------------------------------------- S04
 
 

@@ -396,8 +396,9 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
             # rows has its text in the upper row only.
             layouts.append((top + 1, [low or high for high, low in zip(single, below, strict=False)]))
         for last, names in layouts:
+            bared = [(name, _bare(name)) for name in names if name.endswith(")")]
             for kind in SHEET_KINDS:
-                score = _score(kind, names)
+                score = _score(kind, names, bared)
                 if score and (best is None or score > best[0]):
                     best = (score, kind, top, last, names)
     if best is None:
@@ -407,15 +408,14 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
     if score < max(3, len(kind.columns) // 2):
         return None
     columns: dict[str, int] = {}
-    extras: list[int] = []
-    for index, name in enumerate(names):
-        if not name:
-            continue
-        column = _match(kind, name)
-        if column is None or column.name in columns:
-            extras.append(index)
-        else:
-            columns[column.name] = index
+    # Headers as written first, then those known only without their last bracket (所在县（市、区）): a sheet
+    # with both 企业名称 and 企业名称（盖章） reads the first as 企业名称.
+    for exact in (True, False):
+        for index, name in enumerate(names):
+            column = _match(kind, name if exact else _bare(name)) if name and index not in columns.values() else None
+            if column is not None and column.name not in columns:
+                columns[column.name] = index
+    extras = [index for index, name in enumerate(names) if name and index not in columns.values()]
     table = Table(
         kind=kind,
         sheet=sheet_name,
@@ -435,10 +435,24 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
     return table
 
 
-def _score(kind: SheetKind, names: list[str]) -> int:
-    # The header texts the kind knows, met in a set intersection (called for every row, layout and kind).
+def _score(kind: SheetKind, names: list[str], bared: list[tuple[str, str]]) -> int:
+    # The header texts the kind knows, met in a set intersection (called for every row, layout and kind), and
+    # the few headers ending in a bracket that the kind knows only without it (bared: (name, _bare(name))).
     headers = _headers(kind.name)
-    return len({headers[name].name for name in headers.keys() & set(names) if name})
+    found = {headers[name].name for name in headers.keys() & set(names) if name}
+    found.update(headers[bare].name for name, bare in bared if name not in headers and bare in headers)
+    return len(found)
+
+
+# A last bracket that explains a header rather than naming it: 所在县（市、区）, 就业人数（人）, 企业名称（盖章）,
+# 起止年月（年.月）. (Units and 是/否 are dropped by normalise_header already; a canonical name that ends in a
+# bracket, such as 设备投资（含软硬件投资）, is matched whole first.)
+_LAST_BRACKET = re.compile(r"\([^()]*\)$")
+
+
+def _bare(name: str) -> str:
+    """A normalised header without its last bracket; "" when it has none or nothing is left."""
+    return _LAST_BRACKET.sub("", name) if name.endswith(")") else ""
 
 
 @functools.cache

@@ -153,6 +153,10 @@ GENERAL_DECISIONS: tuple[str, ...] = (
     "in the 序号 column is a note line.",
     "A header naming a year other than the policy's data year (or the year before, for 营业收入) does not "
     "match its column, so a sheet made for another year's notice shows S03.",
+    "A header is also known without its last bracket, as counties write the official phrasing or a unit after "
+    "it (所在县（市、区）, 就业人数（人）, 企业名称（盖章）, 数量（台/套）); units such as （万元） and the "
+    "（是/否） suffix are dropped in any case. A header written exactly as workbook.md names it wins over one known "
+    "only without its bracket, which is then an extra column (S04).",
     "consolidate refuses an OUTDIR inside an input folder (the next run would read our own outputs as county "
     "submissions) and any input that is one of its outputs, even with --force.",
     "A return copy is the county's own .xlsx with only the marked sheets, styles and comments edited (charts, "
