@@ -175,6 +175,26 @@ def test_S03_not_for_headers_with_an_explaining_bracket(write_book, policy):
     assert all(frame.values("所在县")) and all(value is not None for value in frame.values("就业人数"))
 
 
+def test_S03_not_for_the_invoice_and_contact_wordings_counties_use(write_book, policy):
+    """发票号码 is what an invoice prints, 开票时间 and 手机号 are everyday words: the columns are found."""
+
+    def retitle(book):
+        renames = {
+            SUMMARY: {"项目联系人及手机": "项目联系人及手机号码"},
+            "投资明细": {"对应发票编号": "发票号码", "开票日期": "开票时间"},
+        }
+        for sheet_name, titles in renames.items():
+            for row in book[sheet_name].iter_rows(min_row=1, max_row=4):
+                for header in row:
+                    if header.value in titles:
+                        header.value = titles[header.value]
+
+    report = validate([tweak(write_book(), retitle)], policy)
+    assert report.findings == [], listing(report)
+    (items,) = [frame for frame in report.batch.frames if frame.kind is K.INVESTMENT]
+    assert {"对应发票编号", "开票日期"} <= set(items.table.columns) and any(items.values("对应发票编号"))
+
+
 def test_a_header_as_written_wins_over_one_known_without_its_bracket(write_book, policy):
     """A sheet with 企业名称（盖章） before 企业名称: the one written exactly is the column, whatever the order;
     the other is an extra column (S04)."""

@@ -105,7 +105,7 @@ SUMMARY = SheetKind(
         C("新增税收", MONEY, group="投产后预期效益"),
         C("就业人数", COUNT, group="投产后预期效益"),
         C("项目亮点"),
-        C("项目联系人及手机", CONTACT, True),
+        C("项目联系人及手机", CONTACT, True, aliases=("项目联系人及手机号", "项目联系人及手机号码")),
     ),
     required=True,
 )
@@ -174,8 +174,9 @@ INVESTMENT = SheetKind(
         C("数量"),  # free text such as "120 m²" or "3 台": not checked
         C("概算投资额", MONEY, True),
         C("已完成投资额（按照发票金额核定）", MONEY),
-        C("开票日期", MONTH),
-        C("对应发票编号", INVOICES, aliases=("对应发票编号（逐项填写）",)),
+        C("开票日期", MONTH, aliases=("开票时间",)),
+        # 发票号码 is what the invoice itself prints.
+        C("对应发票编号", INVOICES, aliases=("对应发票编号（逐项填写）", "对应发票号码", "发票号码", "发票编号")),
         C("发票所在页码"),
         C("对应合同所在页码"),
         C("未完成投资额", MONEY),
