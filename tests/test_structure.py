@@ -468,3 +468,15 @@ def test_column_letters_and_indexes_round_trip():
     assert [column_letter(i) for i in (0, 25, 26, 199, 16383)] == ["A", "Z", "AA", "GR", "XFD"]
     assert all(column_index(column_letter(i)) == i for i in range(20000))
     assert column_index("gr") == 199
+
+
+def test_no_header_text_names_two_columns_of_a_sheet():
+    """Aliases are data (columns.py): one added for a county's wording must not also name another column."""
+    from tr_excel.columns import header_names
+
+    for kind in K.SHEET_KINDS:
+        owners: dict[str, set[str]] = {}
+        for column in kind.columns:
+            for name in header_names(column):
+                owners.setdefault(name, set()).add(column.name)
+        assert {name: names for name, names in owners.items() if len(names) > 1} == {}, kind.name
