@@ -152,22 +152,29 @@ def test_S03_not_for_header_variants(write_book, policy):
     assert report.findings == [], listing(report)
 
 
-def test_S03_not_for_headers_with_an_explaining_bracket(write_book, policy):
-    """Counties write the official phrasing or a unit after a header: 所在县（市、区）, 就业人数（人）,
-    企业名称（盖章）, 数量（台/套）. The header is known without its last bracket, and the values are read."""
+def retitled(titles: dict[str, dict[str, str]]):
+    """A tweak giving headers (in a sheet's first four rows) other texts: {sheet: {header: new text}}."""
 
     def retitle(book):
-        titles = {
-            SUMMARY: {"所在县": "所在县（市、区）", "就业人数": "就业人数（人）", "企业名称": "企业名称(盖章)"},
-            "投资明细": {"数量": "数量（台/套）", "开票日期": "开票日期（年月日）"},
-        }
         for sheet_name, renames in titles.items():
-            sheet = book[sheet_name]
-            for row in sheet.iter_rows(min_row=1, max_row=4):
+            for row in book[sheet_name].iter_rows(min_row=1, max_row=4):
                 for header in row:
                     if header.value in renames:
                         header.value = renames[header.value]
 
+    return retitle
+
+
+def test_S03_not_for_headers_with_an_explaining_bracket(write_book, policy):
+    """Counties write the official phrasing or a unit after a header: 所在县（市、区）, 就业人数（人）,
+    企业名称（盖章）, 数量（台/套）. The header is known without its last bracket, and the values are read."""
+
+    retitle = retitled(
+        {
+            SUMMARY: {"所在县": "所在县（市、区）", "就业人数": "就业人数（人）", "企业名称": "企业名称(盖章)"},
+            "投资明细": {"数量": "数量（台/套）", "开票日期": "开票日期（年月日）"},
+        }
+    )
     report = validate([tweak(write_book(), retitle)], policy)
     assert report.findings == [], listing(report)
     (frame,) = [frame for frame in report.batch.frames if frame.kind is K.SUMMARY]
@@ -178,17 +185,12 @@ def test_S03_not_for_headers_with_an_explaining_bracket(write_book, policy):
 def test_S03_not_for_the_invoice_and_contact_wordings_counties_use(write_book, policy):
     """发票号码 is what an invoice prints, 开票时间 and 手机号 are everyday words: the columns are found."""
 
-    def retitle(book):
-        renames = {
+    retitle = retitled(
+        {
             SUMMARY: {"项目联系人及手机": "项目联系人及手机号码"},
             "投资明细": {"对应发票编号": "发票号码", "开票日期": "开票时间"},
         }
-        for sheet_name, titles in renames.items():
-            for row in book[sheet_name].iter_rows(min_row=1, max_row=4):
-                for header in row:
-                    if header.value in titles:
-                        header.value = titles[header.value]
-
+    )
     report = validate([tweak(write_book(), retitle)], policy)
     assert report.findings == [], listing(report)
     (items,) = [frame for frame in report.batch.frames if frame.kind is K.INVESTMENT]
