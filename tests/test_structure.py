@@ -197,6 +197,34 @@ def test_S03_not_for_the_invoice_and_contact_wordings_counties_use(write_book, p
     assert {"对应发票编号", "开票日期"} <= set(items.table.columns) and any(items.values("对应发票编号"))
 
 
+def test_S03_not_for_the_official_two_level_header_of_table_two(write_book, policy):
+    """表二 as the notice prints it heads 未完成投资额 as a group over 投资额 and 承诺完成时间（开票时间）, every
+    other header merged over both rows: the leaf 投资额 is the column 未完成投资额, and the values are read."""
+
+    def two_levels(book):
+        sheet = book["投资明细"]
+        header = row_of("投资明细", 0) - 1
+        titles = [cell.value for cell in sheet[header]]
+        group, promised = titles.index("未完成投资额") + 1, titles.index("承诺完成时间（开票时间）") + 1
+        assert promised == group + 1
+        sheet.insert_rows(header + 1)
+        sheet.cell(header + 1, group, "投资额")
+        sheet.cell(header + 1, promised, "承诺完成时间（开票时间）")
+        sheet.cell(header, promised, None)
+        sheet.merge_cells(start_row=header, start_column=group, end_row=header, end_column=promised)
+        for column in range(1, sheet.max_column + 1):
+            if column not in (group, promised):
+                sheet.merge_cells(start_row=header, start_column=column, end_row=header + 1, end_column=column)
+
+    plain = validate([write_book()], policy)
+    report = validate([tweak(write_book(name="两行表头.xlsx"), two_levels)], policy)
+    assert report.findings == [], listing(report)
+    (items,) = [frame for frame in report.batch.frames if frame.kind is K.INVESTMENT]
+    (expected,) = [frame for frame in plain.batch.frames if frame.kind is K.INVESTMENT]
+    assert items.values("未完成投资额") == expected.values("未完成投资额")
+    assert items.values("承诺完成时间（开票时间）") == expected.values("承诺完成时间（开票时间）")
+
+
 def test_a_header_as_written_wins_over_one_known_without_its_bracket(write_book, policy):
     """A sheet with 企业名称（盖章） before 企业名称: the one written exactly is the column, whatever the order;
     the other is an extra column (S04)."""

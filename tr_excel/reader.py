@@ -383,38 +383,52 @@ _header = functools.lru_cache(maxsize=8192, typed=True)(normalise_header)
 
 def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: int, policy: Policy) -> Table | None:
     """Recognise the sheet's kind from its header and collect its data rows."""
-    best = None  # (score, kind, header_index, last_header_index, names)
+    best = None  # (score, kind, header_index, last_header_index, names, alternatives)
     search = min(len(rows), HEADER_SEARCH_ROWS)
     # Each row of the search normalised once: a row is the upper header row of one layout, the lower of another.
     normalised = [[_header(v, policy.data_year) for v in row] for row in rows[: search + 1]]
+    known = _all_headers()
     for top in range(search):
         single = normalised[top]
-        layouts = [(top, single)]
+        layouts = [(top, single, _alternatives(single))]
         if top + 1 < len(rows):
             below = normalised[top + 1]
             # A two-level header: a leaf in the lower row names the column; a cell merged over both
             # rows has its text in the upper row only.
-            layouts.append((top + 1, [low or high for high, low in zip(single, below, strict=False)]))
-        for last, names in layouts:
-            bared = [(name, _bare(name)) for name in names if name.endswith(")")]
+            names = [low or high for high, low in zip(single, below, strict=False)]
+            alternatives = _alternatives(names)
+            if not known.isdisjoint(below):  # the lower row is a header row too, not the first data row
+                for index, (high, low) in enumerate(zip(single, below, strict=False)):
+                    # A leaf under a group that names the column itself: 表二's 未完成投资额 is a group over 投资额
+                    # and 承诺完成时间（开票时间）, and its 投资额 is the column 未完成投资额.
+                    group = _known_forms(high) if low and high and low != high else []
+                    if group:
+                        alternatives.setdefault(index, []).extend(group)
+            layouts.append((top + 1, names, alternatives))
+        for last, names, alternatives in layouts:
             for kind in SHEET_KINDS:
-                score = _score(kind, names, bared)
+                score = _score(kind, names, alternatives)
                 if score and (best is None or score > best[0]):
-                    best = (score, kind, top, last, names)
+                    best = (score, kind, top, last, names, alternatives)
     if best is None:
         return None
-    score, kind, top, last, names = best
+    score, kind, top, last, names, alternatives = best
     # Half of a kind's columns must be there for the sheet to count as that kind.
     if score < max(3, len(kind.columns) // 2):
         return None
     columns: dict[str, int] = {}
-    # Headers as written first, then those known only without their last bracket (所在县（市、区）): a sheet
-    # with both 企业名称 and 企业名称（盖章） reads the first as 企业名称.
-    for exact in (True, False):
-        for index, name in enumerate(names):
-            column = _match(kind, name if exact else _bare(name)) if name and index not in columns.values() else None
-            if column is not None and column.name not in columns:
-                columns[column.name] = index
+    # Headers as written first, then the others by their alternative forms (所在县（市、区） without its
+    # bracket, a leaf by its group): a sheet with both 企业名称 and 企业名称（盖章） reads the first as 企业名称.
+    for index, name in enumerate(names):
+        column = _match(kind, name) if name else None
+        if column is not None and column.name not in columns:
+            columns[column.name] = index
+    for index, forms in alternatives.items():
+        if index in columns.values():
+            continue
+        column = next(filter(None, (_match(kind, form) for form in forms)), None)
+        if column is not None and column.name not in columns:
+            columns[column.name] = index
     extras = [index for index, name in enumerate(names) if name and index not in columns.values()]
     table = Table(
         kind=kind,
@@ -435,12 +449,16 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
     return table
 
 
-def _score(kind: SheetKind, names: list[str], bared: list[tuple[str, str]]) -> int:
+def _score(kind: SheetKind, names: list[str], alternatives: dict[int, list[str]]) -> int:
     # The header texts the kind knows, met in a set intersection (called for every row, layout and kind), and
-    # the few headers ending in a bracket that the kind knows only without it (bared: (name, _bare(name))).
+    # the few headers the kind knows only by an alternative form (see _alternatives).
     headers = _headers(kind.name)
     found = {headers[name].name for name in headers.keys() & set(names) if name}
-    found.update(headers[bare].name for name, bare in bared if name not in headers and bare in headers)
+    for index, forms in alternatives.items():
+        if names[index] not in headers:
+            known = next((form for form in forms if form in headers), None)
+            if known is not None:
+                found.add(headers[known].name)
     return len(found)
 
 
@@ -453,6 +471,26 @@ _LAST_BRACKET = re.compile(r"\([^()]*\)$")
 def _bare(name: str) -> str:
     """A normalised header without its last bracket; "" when it has none or nothing is left."""
     return _LAST_BRACKET.sub("", name) if name.endswith(")") else ""
+
+
+@functools.cache
+def _all_headers() -> frozenset[str]:
+    """Every header text any sheet kind knows."""
+    return frozenset(name for kind in SHEET_KINDS for name in _headers(kind.name))
+
+
+def _known_forms(name: str) -> list[str]:
+    """The forms of a header cell that some sheet kind knows: itself, or without its last bracket."""
+    return [form for form in (name, _bare(name)) if form and form in _all_headers()]
+
+
+def _alternatives(names: list[str]) -> dict[int, list[str]]:
+    """Position → the other form a header cell is known by: without its last bracket."""
+    return {
+        index: [bare]
+        for index, name in enumerate(names)
+        if name.endswith(")") and (bare := _bare(name)) in _all_headers()
+    }
 
 
 @functools.cache

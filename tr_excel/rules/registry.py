@@ -156,7 +156,9 @@ GENERAL_DECISIONS: tuple[str, ...] = (
     "A header is also known without its last bracket, as counties write the official phrasing or a unit after "
     "it (所在县（市、区）, 就业人数（人）, 企业名称（盖章）, 数量（台/套）); units such as （万元） and the "
     "（是/否） suffix are dropped in any case. A header written exactly as workbook.md names it wins over one known "
-    "only without its bracket, which is then an extra column (S04). A few everyday wordings are also known: "
+    "only without its bracket, which is then an extra column (S04). In a two-level header a leaf no kind knows "
+    "is named by its group: 表二 as the notice prints it has 未完成投资额 over 投资额 and 承诺完成时间（开票时间）, "
+    "and that 投资额 is the column 未完成投资额. A few everyday wordings are also known: "
     "发票号码 (what an invoice prints), 对应发票号码 and 发票编号 for 对应发票编号, 开票时间 for 开票日期, "
     "项目联系人及手机号(码) for 项目联系人及手机.",
     "consolidate refuses an OUTDIR inside an input folder (the next run would read our own outputs as county "
