@@ -164,3 +164,20 @@ def test_names_typed_true_and_1_stay_different_names_across_sheets(write_book, p
     assert (summary["_enterprise"][0], summary["_ekey"][0]) == ("TRUE", "TRUE")
     assert list(pledge["_enterprise"][:2]) == ["1", "TRUE"]
     assert list(pledge["_ekey"][:2]) == ["1", "TRUE"]
+
+
+def test_a_sheet_recognised_without_any_marker_column_is_read(tmp_path, policy):
+    """A 建设计划 with neither 企业名称 nor 时间节点 (the columns a 合计 row is recognised by) is still recognised by
+    its other columns: its rows are read (S03 names what is missing), never an internal error on a number cell."""
+    from tr_excel.reader import read_workbook
+
+    path = tmp_path / "建设计划.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    sheet = workbook.add_worksheet("建设计划")
+    sheet.write_row(0, 0, ["累计完成投资额（发票金额）", "项目名称", "项目建设进度内容", "备注"])
+    sheet.write_row(1, 0, [120.5, "甲项目", "设备安装", "无"])
+    workbook.close()
+    book = read_workbook(path, path.name, 0, policy)
+    assert [finding.rule for finding in book.findings if finding.rule == "S01"] == []
+    table = book.tables[K.PLAN.name]
+    assert table.rows == [2] and table.cells["累计完成投资额（发票金额）"] == [120.5]

@@ -566,7 +566,7 @@ def _collect_rows(table: Table, rows: list[list], start: int) -> None:
     ]
     width = max([index for _, index in indexes] + [first_column]) + 1
     pick = itemgetter(*[index for _, index in indexes], first_column)  # always a tuple; the last is dropped
-    markers = itemgetter(*marker_columns, first_column)  # the same
+    markers = itemgetter(*marker_columns, first_column)  # the same, when there is a marker column at all
     kept: list[tuple] = []
     for position in range(start, len(rows)):
         row = rows[position]
@@ -578,7 +578,8 @@ def _collect_rows(table: Table, rows: list[list], start: int) -> None:
         first = row[first_column]
         if isinstance(first, str) and first.strip().startswith(NOTE_STARTS):
             break  # the 填表说明 block: nothing below is data
-        if any(map(_is_total_word, markers(row)[:-1])):
+        # A sheet can be recognised without any marker column: then no row is a totals row.
+        if marker_columns and any(map(_is_total_word, markers(row)[:-1])):
             if table.kind is SUMMARY and table.total_row is None:
                 table.total_row = position + 1
                 table.total_cells = dict(zip(names, values, strict=True))
