@@ -89,6 +89,24 @@ def test_F02_value_outside_list(make_book, policy):
     assert next(f for f in found if f.column == "企业性质").expected == "央企、省属国企、地方国企、民营企业、其他"
 
 
+def test_F02_in_a_city_summary_sent_on_alone(write_book, policy):
+    """A city's 汇总表 sent on to the province (a summary input, no other sheet) has its list values checked too."""
+    from conftest import CITY_UNIT, edit, tweak
+
+    from tr_excel.engine import validate
+
+    def summary_only(workbook):
+        for name in workbook.sheetnames:
+            if name != SUMMARY:
+                workbook.remove(workbook[name])
+
+    path = tweak(write_book(edit(SUMMARY, 0, {"企业性质": "私营"}), unit=CITY_UNIT), summary_only)
+    report = validate([path], policy)
+    assert report.books[0].is_summary_input
+    (finding,) = [f for f in report.findings if f.rule == "F02"]
+    assert (finding.sheet, finding.column, finding.value) == (SUMMARY, "企业性质", "私营")
+
+
 def test_F02_sub_category_not_of_its_category(make_book, policy):
     change = [(ITEMS, 0, "子类", "生产相关设备")]  # under 土建投资
     report = book(make_book, policy, [(ITEMS, 0, "投资类别", "土建投资"), *change])

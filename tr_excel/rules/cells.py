@@ -96,7 +96,7 @@ def _all_schema_failures(batch: Batch) -> list[tuple]:
         schema = _schema(kind.name, batch.policy)
         if not batch.frames_of(kind) or not schema.columns:
             continue
-        frames, stacked = batch.stack(kind, list(schema.columns))
+        frames, stacked = batch.stack(kind, list(schema.columns), summary_inputs=True)
         try:
             schema.validate(stacked, lazy=True)
         except pa.errors.SchemaErrors as errors:
