@@ -167,33 +167,25 @@ def read_batch(
         raise NoInput("在给出的路径下没有找到 Excel 工作簿（.xlsx/.xlsm/.xls）")
     jobs = [(path, name, index, policy) for index, (path, name) in enumerate(files)]
     books: list[Workbook] = []
-    own = pool is None and len(jobs) >= PARALLEL_MIN_FILES
+    parallel = len(jobs) >= PARALLEL_MIN_FILES
+    own = pool is None and parallel
     if own:
         pool = worker_pool(len(jobs))
-    if pool is not None and len(jobs) >= PARALLEL_MIN_FILES:
-        try:
-            # One file a task: files differ in size, and a task costs far less than reading a file.
-            read = pool.map(_read_one, jobs)
-            if meanwhile:
-                meanwhile()
-            for book in read:
-                books.append(book)
-                if arrived:
-                    arrived(book)
-                if progress:
-                    progress(len(books), len(jobs), book.file)
-        finally:
-            if own:
-                pool.shutdown()
-    else:
+    try:
+        # One file a task: files differ in size, and a task costs far less than reading a file. The built-in map
+        # reads lazily, so meanwhile runs before the first file either way.
+        read = pool.map(_read_one, jobs) if pool is not None and parallel else map(_read_one, jobs)
         if meanwhile:
             meanwhile()
-        for job in jobs:
-            books.append(_read_one(job))
+        for book in read:
+            books.append(book)
             if arrived:
-                arrived(books[-1])
+                arrived(book)
             if progress:
-                progress(len(books), len(jobs), job[1])
+                progress(len(books), len(jobs), book.file)
+    finally:
+        if own and pool is not None:
+            pool.shutdown()
     return books
 
 

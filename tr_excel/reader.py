@@ -213,9 +213,7 @@ def open_calamine(path: Path, real_format: str | None = None):
         return python_calamine.CalamineWorkbook.from_filelike(handle)
 
 
-def _read_tables(
-    book: Workbook, policy: Policy, real_format: str = "xlsx", scanned: dict[str, bool] | None = None
-) -> None:
+def _read_tables(book: Workbook, policy: Policy, real_format: str, scanned: dict[str, bool]) -> None:
     try:
         calamine = open_calamine(book.path, real_format)
     except python_calamine.PasswordError as error:
@@ -230,7 +228,7 @@ def _read_tables(
     if len(metadata) > max_sheets:
         raise Unreadable(f"工作簿有 {len(metadata)} 个工作表，超过上限 {max_sheets} 个，请删除多余的工作表后重新报送")
     try:
-        formulas = _formulas_without_value(book.path, scanned)
+        formulas = _formulas_without_value(book.path, scanned) if real_format == "xlsx" else {}
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as error:
         raise Unreadable(f"文件已损坏，无法解压（{type(error).__name__}），请重新保存后报送") from error
     candidates: list[tuple[Table, bool]] = []
@@ -406,8 +404,9 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
                         alternatives.setdefault(index, []).extend(group)
             layouts.append((top + 1, names, alternatives))
         for last, names, alternatives in layouts:
+            present = set(names)
             for kind in SHEET_KINDS:
-                score = _score(kind, names, alternatives)
+                score = _score(kind, names, present, alternatives)
                 if score and (best is None or score > best[0]):
                     best = (score, kind, top, last, names, alternatives)
     if best is None:
@@ -449,11 +448,11 @@ def _find_table(rows: list[list], merged: list, sheet_name: str, sheet_index: in
     return table
 
 
-def _score(kind: SheetKind, names: list[str], alternatives: dict[int, list[str]]) -> int:
-    # The header texts the kind knows, met in a set intersection (called for every row, layout and kind), and
-    # the few headers the kind knows only by an alternative form (see _alternatives).
+def _score(kind: SheetKind, names: list[str], present: set[str], alternatives: dict[int, list[str]]) -> int:
+    # The header texts the kind knows, met in a set intersection with present (set(names), made once for every
+    # kind), and the few headers the kind knows only by an alternative form (see _alternatives).
     headers = _headers(kind.name)
-    found = {headers[name].name for name in headers.keys() & set(names) if name}
+    found = {headers[name].name for name in headers.keys() & present}
     for index, forms in alternatives.items():
         if names[index] not in headers:
             known = next((form for form in forms if form in headers), None)
@@ -546,7 +545,7 @@ def _is_total_word(value) -> bool:
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).rstrip(":：")
     # 表二 as printed labels its subtotals "土建投资 小计：" or "一、设备投资小计", and counties write "合计（万元）":
     # a short cell that starts or ends with the word is a totals row too. Names of real items are longer.
-    return text in TOTAL_WORDS or (len(text) <= 12 and (text.startswith(TOTAL_WORDS) or text.endswith(TOTAL_WORDS)))
+    return len(text) <= 12 and (text.startswith(TOTAL_WORDS) or text.endswith(TOTAL_WORDS))
 
 
 def _has_content(value) -> bool:
@@ -603,23 +602,20 @@ def _is_note_line(row: list, table: Table) -> bool:
     return isinstance(value, str) and not value.strip().isdigit()
 
 
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _SHEET_XML_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 
 
-def _formulas_without_value(path: Path, scanned: dict[str, bool] | None = None) -> dict[str, set[tuple[int, int]]]:
-    """(row, column) of every formula cell that has no cached value, per sheet name (xlsx/xlsm only).
+def _formulas_without_value(path: Path, scanned: dict[str, bool]) -> dict[str, set[tuple[int, int]]]:
+    """(row, column) of every formula cell that has no cached value, per sheet name, of an xlsx/xlsm.
 
     python-calamine returns '' for such a cell, which would read as blank or zero; the value is in
     fact unknown (the file was written by a program that does not calculate), so it is an S05. scanned is
     what check_readable found (part → "<f" in it): a part it saw without one is not inflated again.
     """
-    if not zipfile.is_zipfile(path):
-        return {}
     found: dict[str, set[tuple[int, int]]] = {}
     with zipfile.ZipFile(path) as archive:
         for sheet_name, member in _sheet_members(archive).items():
-            if scanned is not None and scanned.get(member) is False:
+            if scanned.get(member) is False:
                 continue
             try:
                 data = archive.read(member)

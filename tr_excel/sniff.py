@@ -437,7 +437,7 @@ def _check_archive(
         _inflate(handle, member, scan)
         if scan is not None:
             scan.close()
-            if formulas is not None:
+            if formulas is not None and scan.extent is not None:
                 # A name twice in the zip: "<f" in any of its parts (the reader reads the last one).
                 formulas[member.filename] = formulas.get(member.filename, False) or scan.formula
 
@@ -640,12 +640,14 @@ class _XmlScan:
         self.row = 0
         self.column = 0
         self.slow = False
-        self.formula = False  # "<f" somewhere in the part
+        self.formula = False  # "<f" somewhere in the part (a sheet's)
 
     def feed(self, data: bytes) -> None:
         window = self.tail + data
-        # The tail kept from the chunk before: a "<f" cut in two by the chunks is found too.
-        self.formula = self.formula or _contains(window, b"<f")
+        # The tail kept from the chunk before: a "<f" cut in two by the chunks is found too. Only a sheet's
+        # formulas are looked for afterwards (reader._formulas_without_value).
+        if self.extent is not None and not self.formula:
+            self.formula = _contains(window, b"<f")
         if _contains(window, b"<!") and any(word in window for word in _FORBIDDEN):
             raise Unreadable(UNSAFE_XML)
         self.tail = window[-16:]

@@ -158,7 +158,7 @@ def build_frame(book: Workbook, table: Table, policy: Policy, names: dict | None
         ("_project", "_pkey", table.cells.get("项目名称", nothing)),
     ):
         # Keys repeat down a sheet (30 line items of one project) and across its sheets.
-        read = V.parse_column(raw, lambda value: _name(value, names))
+        read = V.parse_column(raw, _name, names=names)
         data[text_column] = [text for text, _ in read]
         data[key_column] = [key for _, key in read]
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
@@ -196,17 +196,15 @@ def build_frame(book: Workbook, table: Table, policy: Policy, names: dict | None
         if name not in blanks:  # text and list columns: None exactly where the cell is blank
             blanks[name] = np.equal(objects[name], None)
     frame = Frame(book=book, table=table, df=df, bad=bad, blanks=blanks)
-    for row, name in sorted(table.formula_cells):
-        if row in frame.row_index:
-            frame.findings.append(
-                frame.finding(
-                    "S05",
-                    f"{frame.title(name)} 是公式但没有计算结果，数值未知（不按0处理）："
-                    "请在 Excel 中打开、重新计算并保存",
-                    row,
-                    name,
-                )
+    for row, name in sorted(bad):  # so far, the formula cells of the table's rows
+        frame.findings.append(
+            frame.finding(
+                "S05",
+                f"{frame.title(name)} 是公式但没有计算结果，数值未知（不按0处理）：请在 Excel 中打开、重新计算并保存",
+                row,
+                name,
             )
+        )
     for rule, row, name, reason, raw_value in parse_errors:
         if (row, name) in table.formula_cells:
             continue
