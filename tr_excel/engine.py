@@ -65,7 +65,11 @@ class Report:
         ]
 
     def as_json(self) -> dict:
-        return json_document(self.policy.name, self.inputs(), self.findings, reconciliation(self.batch))
+        return json_document(*self.json_parts(reconciliation(self.batch)))
+
+    def json_parts(self, table: pd.DataFrame) -> tuple:
+        """json_document's arguments, given the reconciliation table: plain values a pool worker can take."""
+        return self.policy.name, self.inputs(), self.findings, table
 
 
 def json_document(policy: str, inputs: list[dict], findings: list[Finding], table: pd.DataFrame) -> dict:

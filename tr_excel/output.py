@@ -131,6 +131,10 @@ def _umask() -> int:
 _UMASK = _umask()
 
 
+# What to do when Windows refuses to replace or delete an output: it is nearly always open in a spreadsheet.
+OPEN_ELSEWHERE = "如该文件正在 Excel 或 WPS 中打开，请先关闭再重试"
+
+
 def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
     """Write a file under a temporary name in its folder and rename it, so nothing half-written is left."""
     if path.exists() and not force:
@@ -154,9 +158,7 @@ def write_atomic(path: Path, data: bytes | str, force: bool = False) -> None:
     except PermissionError as error:
         # On Windows a file open in Excel or WPS cannot be replaced: the usual reason a second run fails.
         _discard(temporary)
-        raise OSError(
-            f"无法写入 {path}（{error.strerror or error}）：如该文件正在 Excel 或 WPS 中打开，请先关闭再重试"
-        ) from error
+        raise OSError(f"无法写入 {path}（{error.strerror or error}）：{OPEN_ELSEWHERE}") from error
     except BaseException:
         _discard(temporary)
         raise

@@ -19,15 +19,16 @@ from tr_excel.consolidate.returns import (
 )
 from tr_excel.consolidate.review import review_bytes
 from tr_excel.consolidate.summary import summary_data, write_summary
-from tr_excel.engine import Report, validate, worker_pool
+from tr_excel.engine import PARALLEL_MIN_FILES, Report, validate, worker_pool
 from tr_excel.findings import Finding
-from tr_excel.output import write_atomic, write_json
+from tr_excel.output import OPEN_ELSEWHERE, write_atomic, write_json
 from tr_excel.policy import Policy
 from tr_excel.reconcile import reconciliation
 
 SUMMARY_FILE = "汇总表.xlsx"
 REVIEW_FILE = "审核报告.xlsx"
 FINDINGS_FILE = "findings.json"
+OUTPUT_FILES = (SUMMARY_FILE, REVIEW_FILE, FINDINGS_FILE)  # in the order a run lists what it wrote
 
 
 class OutdirRefused(Exception):
@@ -60,7 +61,7 @@ def check_outdir(outdir: Path, paths: list[Path], force: bool) -> None:
 def check_inputs_kept(outdir: Path, inputs: list[Path]) -> None:
     """Refuse to run when an input is a file the run writes (汇总表.xlsx, 审核报告.xlsx, findings.json) or lies
     in OUTDIR/退回, where every earlier return copy is replaced or deleted: even --force never touches an input."""
-    written = [outdir / name for name in (SUMMARY_FILE, REVIEW_FILE, FINDINGS_FILE)]
+    written = [outdir / name for name in OUTPUT_FILES]
     for path in inputs:
         if _within(path, outdir / RETURN_DIR) or any(_same(path, output) for output in written):
             raise OutdirRefused(f"输入 {path} 位于输出文件夹 {outdir} 中，会被本次输出覆盖或删除，请换一个输出文件夹")
@@ -125,16 +126,19 @@ def consolidate(
         jobs = [
             return_job(book, by_book[book.index], max_cells, path) for book, path in zip(returned, copies, strict=True)
         ]
+        # A pool starts its workers at its first task: a batch too small to read in parallel writes its outputs
+        # here too, without forking a worker per core for them.
+        pool_used = pool if pool is not None and len(report.books) >= PARALLEL_MIN_FILES else None
         # In order, as written one after the other: the anchors and notes come back in the books' order.
-        done = pool.map(write_return, jobs) if pool is not None and len(jobs) > 1 else map(write_return, jobs)
+        done = pool_used.map(write_return, jobs) if pool_used is not None else map(write_return, jobs)
         # The 汇总表 and findings.json need no return copy: what they show is worked out here while the workers
         # write the copies, and the workers write them while this process writes the 审核报告, which needs to
         # know where the copies' comments went.
         summary_job = (summary_data(selection.included), policy, unit, outdir / SUMMARY_FILE)
         table = reconciliation(report.batch)
-        json_job = (policy.name, report.inputs(), report.findings, table, outdir / FINDINGS_FILE)
-        summary_file = pool.submit(write_summary, summary_job) if pool is not None else None
-        json_file = pool.submit(write_json, json_job) if pool is not None else None
+        json_job = (*report.json_parts(table), outdir / FINDINGS_FILE)
+        writers = [(write_summary, summary_job), (write_json, json_job)]
+        pending = [pool_used.submit(write, job) for write, job in writers] if pool_used is not None else []
         anchors: dict[Finding, tuple[str, str]] = {}
         notes: dict[int, str] = {}
         for book, (book_anchors, note) in zip(returned, done, strict=True):
@@ -142,17 +146,16 @@ def consolidate(
             if note:
                 notes[book.index] = note
         review = review_bytes(report, selection, unit, names, anchors, table, notes)
-        if summary_file is None or json_file is None:
-            write_summary(summary_job)
-            write_json(json_job)
-        else:
-            summary_file.result()
-            json_file.result()
+        for written in pending:
+            written.result()
+        if pool_used is None:
+            for write, job in writers:
+                write(job)
     finally:
         if pool is not None:
             pool.shutdown()
     write_atomic(outdir / REVIEW_FILE, review, force=True)
-    result.written.extend(outdir / name for name in (SUMMARY_FILE, REVIEW_FILE, FINDINGS_FILE))
+    result.written.extend(outdir / name for name in OUTPUT_FILES)
     result.written.extend(copies)
     # With --force over an earlier run: a return copy this run did not write is stale and must not be sent out.
     for stale in sorted((outdir / RETURN_DIR).glob(f"*{RETURN_SUFFIX}")):
@@ -162,6 +165,6 @@ def consolidate(
             except OSError as error:
                 raise OSError(
                     f"无法删除上次运行留下的退回文件 {stale}（{error.strerror or error}），它已不是本次的审核意见，"
-                    "不能发出：如该文件正在 Excel 或 WPS 中打开，请先关闭再重试"
+                    f"不能发出：{OPEN_ELSEWHERE}"
                 ) from error
     return result

@@ -170,7 +170,9 @@ class XlsxPatch:
         if tree.tag != f"{{{_MAIN}}}workbook":
             raise Unsupported(f"workbook root {tree.tag}")
         self._sheets: dict[str, _Sheet] = {}
+        states = []
         for element in tree.iterfind(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet"):
+            states.append(element.get("state", "visible"))
             rid = element.get(f"{{{_REL}}}id")
             relation = rels.by_id.get(rid or "")
             if relation is None:
@@ -184,7 +186,6 @@ class XlsxPatch:
         if not self._sheets:
             raise Unsupported("no worksheet")
         # Excel needs a visible sheet: a county that hid them all gets its first worksheet shown in the copy.
-        states = [element.get("state", "visible") for element in tree.iterfind(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet")]
         self._show_first = "visible" not in states
         styles = rels.target_of(_RT_STYLES)
         self._styles_part = self._name(styles) if styles else None
@@ -246,7 +247,7 @@ class XlsxPatch:
             if sheet.notes:
                 legacy, next_block = self._comment_parts(sheet, layout, changed, types, next_block)
             changed[sheet.part] = layout.patched(sheet.fills, styles, legacy)
-        if styles is not None and styles.changed:
+        if styles is not None:  # every fill made a cell format of its own
             part = self._styles_part
             if part is None:
                 part = self._free_name("xl/styles.xml", changed)
@@ -707,7 +708,6 @@ class _Styles:
         self.new_fills: dict[str, int] = {}  # colour → fillId
         self.new_xfs: dict[tuple[int, str], int] = {}  # (xf, colour) → index
         self.added_xfs: list[bytes] = []
-        self.changed = False
 
     def filled(self, xf: int, argb: str) -> int:
         """The index of a cell format like xf with a solid argb fill: one per (xf, colour)."""
@@ -724,7 +724,6 @@ class _Styles:
             tag = _set_attribute(tag, b"applyFill", b"1")
             self.new_xfs[key] = len(self.xfs) + len(self.added_xfs)
             self.added_xfs.append(tag + element[tag_end:])
-            self.changed = True
         return self.new_xfs[key]
 
     def result(self) -> bytes:
@@ -887,13 +886,13 @@ class _Vml:
         for cell in sorted(notes):
             if cell not in merged or not self._resize(cell, notes[cell], layout):
                 new.append(cell)
-        blocks = list(range(block, block + len(new) // 1024 + 1)) if new else []
+        if not new:
+            return self.xml, block
+        blocks = list(range(block, block + len(new) // 1024 + 1))
         for number, (row, column) in enumerate(new):
             note = notes[(row, column)]
             *box, anchor = _place(layout, row, column, note.width, note.height)
             shapes.append(_NOTE_SHAPE % (block * 1024 + 1 + number, *box, number + 1, anchor, row - 1, column - 1))
-        if not new:
-            return self.xml, block
         head = b""
         idmap = _IDMAP.search(self.xml)
         listed = b",".join(b"%d" % number for number in blocks)

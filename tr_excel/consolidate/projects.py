@@ -6,8 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import pandas as pd
-
 from tr_excel import columns as K
 from tr_excel import values as V
 from tr_excel.engine import Report
@@ -31,10 +29,6 @@ class Project:
     @property
     def book(self) -> Workbook:
         return self.frame.book
-
-    @property
-    def record(self) -> pd.Series:
-        return self.frame.df.iloc[self.position]
 
     @property
     def row(self) -> int:
