@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, wraps
+from itertools import chain
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -100,13 +102,38 @@ class Batch:
         if key not in self.memo:
             stacked = Stacked(kind, frames)
             data = stacked.data
-            data.insert(2, "_pid", self._project_ids(data["_book"], data["_ekey"], data["_pkey"]))
+            data.insert(2, PID, self._project_ids(data["_book"], data["_ekey"], data["_pkey"]))
             self.memo[key] = stacked
         stacked = self.memo[key]
         return frames, stacked.select(columns, unread_of, blank_of)
 
 
-KEY_COLUMNS = ["_frame", "_book", "_pid", "_row", "_enterprise", "_ekey", "_project", "_pkey"]
+PID = "_pid"  # the project of a stacked row (Batch._project_ids): what the rules compare and join projects on
+KEY_COLUMNS = ["_frame", "_book", PID, "_row", "_enterprise", "_ekey", "_project", "_pkey"]
+
+
+Shared = TypeVar("Shared")
+
+
+def shared(compute: Callable[[Batch], Shared]) -> Callable[[Batch], Shared]:
+    """A table worked out from the whole batch once, kept in Batch.memo for every rule (and output) that reads
+    it: do not modify what it returns."""
+
+    @wraps(compute)
+    def once(batch: Batch) -> Shared:
+        key = f"{compute.__module__}.{compute.__qualname__}"
+        if key not in batch.memo:
+            batch.memo[key] = compute(batch)
+        return batch.memo[key]
+
+    return once
+
+
+def unnest(cells: list[tuple]) -> tuple[np.ndarray, pd.Series]:
+    """Tuples (one per row: the invoice numbers of a line item) as one flat Series of their values, and for each
+    value the position of the row it came from."""
+    positions = np.repeat(np.arange(len(cells)), [len(cell) for cell in cells])
+    return positions, pd.Series(list(chain.from_iterable(cells)), dtype=object)
 
 
 def keyed(data: pd.DataFrame) -> pd.Series:
@@ -116,7 +143,7 @@ def keyed(data: pd.DataFrame) -> pd.Series:
 
 def first_rows(data: pd.DataFrame) -> pd.DataFrame:
     """The first keyed row of each project of a stack, indexed by _pid."""
-    return data[keyed(data)].drop_duplicates("_pid").set_index("_pid")
+    return data[keyed(data)].drop_duplicates(PID).set_index(PID)
 
 
 class Stacked:
@@ -130,7 +157,7 @@ class Stacked:
         if frames:
             data = pd.concat([frame.df for frame in frames], ignore_index=True)
         else:
-            rows = [name for name in KEY_COLUMNS if name not in ("_frame", "_book", "_pid")]
+            rows = [name for name in KEY_COLUMNS if name not in ("_frame", "_book", PID)]
             data = pd.DataFrame({name: pd.Series(dtype=object) for name in rows + names})
             data["_row"] = data["_row"].astype(int)
         data.insert(0, "_book", np.repeat([frame.book.index for frame in frames], lengths).astype(int))

@@ -4,13 +4,11 @@ the on-site review say."""
 from __future__ import annotations
 
 from decimal import Decimal
-from itertools import chain
 
-import numpy as np
 import pandas as pd
 
 from tr_excel import columns as K
-from tr_excel.batch import Batch, first_rows, keyed
+from tr_excel.batch import PID, Batch, first_rows, keyed, shared, unnest
 from tr_excel.values import MONEY_SCALE
 
 COLUMNS = (
@@ -31,7 +29,12 @@ _ITEM_DONE = "已完成投资额（按照发票金额核定）"
 _INVOICES = "对应发票编号"
 _PLEDGED = "项目已完成投资（按照发票金额核定）"
 _VERIFIED = "核定项目已完成投资"
-_PID = "_pid"  # the project (Batch.stack): one number per workbook, enterprise key and project key
+_ESTIMATE = "概算投资额"
+# 表二's categories that make up each basis column of 汇总表 (rules.md X06).
+BASIS_CATEGORIES = {
+    "固定资产投资": ("土建投资", "设备投资"),
+    "设备投资（含软硬件投资）": ("设备投资", "信息化软硬件投资"),
+}
 
 
 def _wan(units) -> Decimal | None:
@@ -39,6 +42,38 @@ def _wan(units) -> Decimal | None:
     return None if pd.isna(units) else Decimal(int(units)) / MONEY_SCALE
 
 
+def basis_total(basis: str) -> str:
+    """The name of the item_totals column that sums the line items making up a basis column."""
+    return f"明细.{basis}"
+
+
+@shared
+def item_totals(batch: Batch) -> pd.DataFrame:
+    """Per project (_pid) of 投资明细: line items, the sums, and whether each sum is unknown (the X rules and
+    the reconciliation read it)."""
+    _, items = batch.stack(K.INVESTMENT, ["投资类别", _ESTIMATE, _ITEM_DONE])
+    items = items[keyed(items)]
+    category, estimate = items["投资类别"], items[_ESTIMATE]
+    columns = {
+        PID: items[PID],
+        "明细.条数": 1,
+        "明细.已完成": items[_ITEM_DONE],
+        # A line item whose amount cannot be read (F03, S05) leaves the project's invoice total unknown.
+        "明细.已完成未知": items[_ITEM_DONE].isna(),
+        "明细.概算": estimate,
+        "明细.概算未知": estimate.isna(),
+        # An item whose 投资类别 cannot be read (F01, F02) leaves the basis sums unknown.
+        "明细.类别未知": estimate.isna() | ~category.isin(list(batch.policy.investment_categories)),
+    }
+    for basis, categories in BASIS_CATEGORIES.items():
+        columns[basis_total(basis)] = estimate.where(category.isin(categories), 0)
+    sums = ["明细.已完成", "明细.概算", *map(basis_total, BASIS_CATEGORIES)]
+    unknown = ["明细.已完成未知", "明细.概算未知", "明细.类别未知"]
+    grouped = pd.DataFrame(columns).groupby(PID)
+    return pd.concat([grouped["明细.条数"].size(), grouped[sums].sum(), grouped[unknown].any()], axis=1)
+
+
+@shared
 def reconciliation(batch: Batch) -> pd.DataFrame:
     """One row per 汇总表 project row of the batch, in file and row order (columns: COLUMNS).
 
@@ -48,29 +83,20 @@ def reconciliation(batch: Batch) -> pd.DataFrame:
     reviewed). Rows of a summary input, and rows whose enterprise or project is blank, join nothing: their
     other columns are None. Worked out once a batch (findings.json and 审核报告 both show it): do not modify it.
     """
-    if "reconciliation" not in batch.memo:
-        batch.memo["reconciliation"] = _reconciliation(batch)
-    return batch.memo["reconciliation"]
-
-
-def _reconciliation(batch: Batch) -> pd.DataFrame:
     summaries, projects = batch.stack(K.SUMMARY, ["所在县", _COMPLETED], summary_inputs=True)
-    index = pd.Index(projects[_PID])
+    index = pd.Index(projects[PID])
 
     def aligned(series: pd.Series) -> pd.Series:
         return pd.Series(series.reindex(index).to_numpy(), index=projects.index)
 
-    _, items = batch.stack(K.INVESTMENT, [_ITEM_DONE, _INVOICES])
+    totals = item_totals(batch)
+    count = aligned(totals["明细.条数"]).fillna(0).astype(int)
+    unknown = aligned(totals["明细.已完成未知"]).fillna(False).astype(bool)
+    invoiced = aligned(totals["明细.已完成"]).where(~unknown).where(count > 0, 0)
+    _, items = batch.stack(K.INVESTMENT, [_INVOICES])
     items = items[keyed(items)]
-    grouped = items.assign(_unknown=items[_ITEM_DONE].isna()).groupby(_PID)
-    count = aligned(grouped.size()).fillna(0).astype(int)
-    # A line item whose amount cannot be read (F03, S05) leaves the project's invoice total unknown.
-    unknown = aligned(grouped["_unknown"].any()).fillna(False).astype(bool)
-    invoiced = aligned(grouped[_ITEM_DONE].sum()).where(~unknown).where(count > 0, 0)
-    cells = [cell if isinstance(cell, tuple) else () for cell in items[_INVOICES]]
-    owners = np.repeat(items[_PID].to_numpy(), [len(cell) for cell in cells])
-    numbers = pd.Series(list(chain.from_iterable(cells)), dtype=object).groupby(owners).nunique()
-    invoices = aligned(numbers).fillna(0).astype(int)
+    positions, numbers = unnest([cell if isinstance(cell, tuple) else () for cell in items[_INVOICES]])
+    invoices = aligned(numbers.groupby(items[PID].to_numpy()[positions]).nunique()).fillna(0).astype(int)
     _, pledges = batch.stack(K.PLEDGE, [_PLEDGED])
     pledged = aligned(first_rows(pledges)[_PLEDGED])
     _, reviews = batch.stack(K.INSPECTION, [_VERIFIED], blank_of=[_VERIFIED])

@@ -10,7 +10,7 @@ import pandera.pandas as pa
 
 from tr_excel import columns as K
 from tr_excel import values as V
-from tr_excel.batch import Batch
+from tr_excel.batch import Batch, shared
 from tr_excel.policy import Policy
 from tr_excel.rules.registry import check
 
@@ -85,12 +85,10 @@ def _schema_failures(batch: Batch, rule: str):
             yield frame, row, column, value
 
 
+@shared
 def _all_schema_failures(batch: Batch) -> list[tuple]:
     """(rule, frame, row, column, value) of every failure of every sheet kind's schema: one validation per kind,
     of all its frames at once (a validation costs ~1 ms whatever its size), shared by F02 and F07."""
-    cached = batch.memo.get("schema_failures")
-    if cached is not None:
-        return cached
     found = []
     for kind in K.SHEET_KINDS:
         schema = _schema(kind.name, batch.policy)
@@ -108,7 +106,6 @@ def _all_schema_failures(batch: Batch) -> list[tuple]:
                 cases["check"], cases["column"], owners, rows, cases["failure_case"], strict=True
             ):
                 found.append((check_name, frames[owner], int(row), column, value))
-    batch.memo["schema_failures"] = found
     return found
 
 

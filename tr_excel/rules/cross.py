@@ -10,21 +10,19 @@ Rows whose enterprise or project is blank are F01's business and never join. A s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import chain
 
 import numpy as np
 import pandas as pd
 
 from tr_excel import columns as K
 from tr_excel import values as V
-from tr_excel.batch import Batch, first_rows, keyed
+from tr_excel.batch import PID, Batch, first_rows, keyed, shared, unnest
+from tr_excel.reconcile import BASIS_CATEGORIES, basis_total, item_totals
 from tr_excel.rules.project import month_text, wan
 from tr_excel.rules.registry import check
 from tr_excel.tables import Frame
 from tr_excel.values import MONEY_SCALE, plain_money
 
-KEY = ["_book", "_ekey", "_pkey"]
-PID = "_pid"  # one number per KEY (Batch.stack): what projects are compared and joined on
 TOTAL = "总投资"
 COMPLETED = "已完成投资（按照发票金额核定）"
 FINISHED = "项目是否完工（是/否）"
@@ -43,12 +41,6 @@ CORE_FLAG = "是否核心生产环节（是/否）"
 SCENE = "典型场景名称"
 CORE_COUNT = "项目建设完成智能制造核心生产环节数量"
 PLEDGE_FINISH = "项目完工时间"
-
-# 表二's categories that make up each basis column of 汇总表 (rules.md X06).
-BASIS_CATEGORIES = {
-    "固定资产投资": ("土建投资", "设备投资"),
-    "设备投资（含软硬件投资）": ("设备投资", "信息化软硬件投资"),
-}
 
 
 def _tolerance(batch: Batch) -> int:
@@ -289,42 +281,10 @@ def revenue_increase_wrong(batch: Batch):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _listed(basis: str) -> str:
-    """The name of the column that sums the line items making up a basis column."""
-    return f"明细.{basis}"
-
-
-def _item_totals(batch: Batch) -> pd.DataFrame:
-    """Per project (_pid) of 投资明细: line items, the sums, and whether each sum is unknown (once a batch)."""
-    if "item_totals" in batch.memo:
-        return batch.memo["item_totals"]
-    _, items = batch.stack(K.INVESTMENT, ["投资类别", ESTIMATE, DONE])
-    items = items[keyed(items)]
-    category, estimate = items["投资类别"], items[ESTIMATE]
-    columns = {
-        PID: items[PID],
-        "明细.条数": 1,
-        "明细.已完成": items[DONE],
-        "明细.已完成未知": items[DONE].isna(),
-        "明细.概算": estimate,
-        "明细.概算未知": estimate.isna(),
-        # An item whose 投资类别 cannot be read (F01, F02) leaves the basis sums unknown.
-        "明细.类别未知": estimate.isna() | ~category.isin(list(batch.policy.investment_categories)),
-    }
-    for basis, categories in BASIS_CATEGORIES.items():
-        columns[_listed(basis)] = estimate.where(category.isin(categories), 0)
-    sums = ["明细.已完成", "明细.概算", *map(_listed, BASIS_CATEGORIES)]
-    unknown = ["明细.已完成未知", "明细.概算未知", "明细.类别未知"]
-    grouped = pd.DataFrame(columns).groupby(PID)
-    totals = pd.concat([grouped["明细.条数"].size(), grouped[sums].sum(), grouped[unknown].any()], axis=1)
-    batch.memo["item_totals"] = totals
-    return totals
-
-
 def _with_items(batch: Batch, columns: list[str]) -> tuple[list[Frame], pd.DataFrame]:
     """The keyed 汇总表 rows with their project's 投资明细 totals (明细.条数 0 when it has no line item)."""
     frames, summary = batch.stack(K.SUMMARY, columns)
-    summary = summary[keyed(summary)].join(_item_totals(batch), on=PID)
+    summary = summary[keyed(summary)].join(item_totals(batch), on=PID)
     summary["明细.条数"] = summary["明细.条数"].fillna(0).astype(int)
     for name in ("明细.已完成未知", "明细.概算未知", "明细.类别未知"):
         summary[name] = summary[name].fillna(False).astype(bool)
@@ -368,9 +328,9 @@ def estimates_differ_from_investment(batch: Batch):
     for column, categories in BASIS_CATEGORIES.items():
         # A basis column left blank or 0 is R04's finding, not also this one.
         rows = listed & (basis == column) & ~summary["明细.类别未知"] & _true(summary[column] > 0)
-        differs = rows & _differ(summary, column, _listed(column), tolerance)
+        differs = rows & _differ(summary, column, basis_total(column), tolerance)
         labels = (column, f"投资明细{'与'.join(categories)}的概算投资额合计")
-        yield from _compare(frames, summary, differs, "X06", column, _listed(column), labels)
+        yield from _compare(frames, summary, differs, "X06", column, basis_total(column), labels)
     yield from _without_items(frames, summary, listed, "X06", TOTAL, "总投资", "投资明细应列出项目的全部投资")
 
 
@@ -412,27 +372,25 @@ def remaining_differs(batch: Batch):
     yield from _compare(frames, items, wrong, "X08", REST, "expected", ("未完成投资额", "概算投资额减已完成投资额"))
 
 
+@shared
 def _invoice_rows(batch: Batch) -> tuple[list[Frame], pd.DataFrame]:
     """One row per (line item, invoice number) of the keyed 投资明细 rows in the batch, for every invoice number
     that more than one of them holds (X09 and X21 share it; an invoice used once is neither's concern)."""
-    if "invoice_rows" not in batch.memo:
-        frames, items = batch.stack(K.INVESTMENT, [INVOICES])
-        items = items[keyed(items)]
-        # "12345678、12345678" in a cell is one use.
-        numbers = [
-            (cell if len(cell) < 2 else tuple(dict.fromkeys(cell))) if type(cell) is tuple else ()
-            for cell in items[INVOICES].tolist()
-        ]
-        flat = pd.Series(list(chain.from_iterable(numbers)), dtype=object)
-        repeated = flat.duplicated(keep=False).to_numpy()
-        owners = np.repeat(np.arange(len(items)), [len(cell) for cell in numbers])
-        items = items.iloc[owners[repeated]].copy()
-        items[INVOICES] = flat[repeated].to_numpy()
-        # A number per project key (not the two keys joined into one text, which could run together).
-        items["_project_id"] = items.groupby(["_ekey", "_pkey"], sort=False).ngroup()
-        items["_projects"] = items.groupby(INVOICES)["_project_id"].transform("nunique")
-        batch.memo["invoice_rows"] = frames, items
-    return batch.memo["invoice_rows"]
+    frames, items = batch.stack(K.INVESTMENT, [INVOICES])
+    items = items[keyed(items)]
+    # "12345678、12345678" in a cell is one use.
+    numbers = [
+        (cell if len(cell) < 2 else tuple(dict.fromkeys(cell))) if type(cell) is tuple else ()
+        for cell in items[INVOICES].tolist()
+    ]
+    owners, flat = unnest(numbers)
+    repeated = flat.duplicated(keep=False).to_numpy()
+    items = items.iloc[owners[repeated]].copy()
+    items[INVOICES] = flat[repeated].to_numpy()
+    # A number per project key (not the two keys joined into one text, which could run together).
+    items["_project_id"] = items.groupby(["_ekey", "_pkey"], sort=False).ngroup()
+    items["_projects"] = items.groupby(INVOICES)["_project_id"].transform("nunique")
+    return frames, items
 
 
 def _invoice_findings(rule: str, frames: list[Frame], rows: pd.DataFrame, message: str):
@@ -597,15 +555,14 @@ def _with_links(batch: Batch, data: pd.DataFrame) -> pd.DataFrame:
     return data.fillna({"环节.数": 0, "环节.核心": 0, "环节.无法识别": 0, "环节.核心名称": ""})
 
 
+@shared
 def _link_counts(batch: Batch) -> pd.DataFrame:
-    """_with_links' counts by project (_pid), worked out once a batch."""
-    if "link_counts" in batch.memo:
-        return batch.memo["link_counts"]
+    """_with_links' counts by project (_pid)."""
     policy = batch.policy
     _, links = batch.stack(K.SMART, [LINK])
     links = links[keyed(links)]
     valid = links[LINK].isin(list(policy.link_by_name))
-    counts = (
+    return (
         pd.DataFrame(
             {
                 PID: links[PID],
@@ -624,8 +581,6 @@ def _link_counts(batch: Batch) -> pd.DataFrame:
             }
         )
     )
-    batch.memo["link_counts"] = counts
-    return counts
 
 
 @check("X15")
