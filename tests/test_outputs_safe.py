@@ -27,6 +27,15 @@ DANGEROUS_START = tuple("=+-@\t\r")
 PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
+def _refusing(number: int, reason: str):
+    """A stand-in for os.replace, os.chmod, mkstemp or unlink that Windows (or a file system) refuses."""
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(number, reason)
+
+    return refuse
+
+
 def _leftovers(folder: Path) -> list[str]:
     return [path.name for path in folder.iterdir() if path.name.startswith(".tr-excel-")]
 
@@ -178,8 +187,7 @@ def test_an_output_open_in_excel_is_named_with_what_to_do(tmp_path, monkeypatch)
     target = tmp_path / "汇总表.xlsx"
     target.write_bytes(b"old")
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "另一个程序正在使用此文件，进程无法访问。")
+    refuse = _refusing(13, "另一个程序正在使用此文件，进程无法访问。")
 
     monkeypatch.setattr(output.os, "replace", refuse)
     monkeypatch.setattr(output, "REPLACE_PAUSE_S", 0)
@@ -190,23 +198,18 @@ def test_an_output_open_in_excel_is_named_with_what_to_do(tmp_path, monkeypatch)
 
 
 def test_an_output_folder_without_write_permission_is_named(tmp_path, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
+    refuse = _refusing(13, "Permission denied")
 
     monkeypatch.setattr(output.tempfile, "mkstemp", refuse)
     with pytest.raises(OSError, match="无法在文件夹 .*只读 中写入文件（Permission denied），请检查文件夹权限"):
         write_atomic(tmp_path / "只读" / "问题.json", "{}")
 
 
-def test_consolidate_reports_an_output_it_cannot_replace_as_a_usage_problem(tmp_path, monkeypatch, policy):
+def test_consolidate_reports_an_output_it_cannot_replace_as_a_usage_problem(tmp_path, monkeypatch, write_book):
     """The command line prints the message (exit 2), never a traceback."""
-    from conftest import clean_submission
+    write_book(folder=tmp_path / "in")
 
-    (tmp_path / "in").mkdir()
-    write_submission(tmp_path / "in" / "繁峙县.xlsx", clean_submission(policy), policy)
-
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
+    refuse = _refusing(13, "Permission denied")
 
     monkeypatch.setattr(output.os, "replace", refuse)
     monkeypatch.setattr(output, "REPLACE_PAUSE_S", 0)
@@ -220,8 +223,7 @@ def test_consolidate_reports_an_output_it_cannot_replace_as_a_usage_problem(tmp_
 def test_an_output_is_written_where_permissions_cannot_be_set(tmp_path, monkeypatch):
     """A FAT-formatted USB stick mounted on Linux refuses chmod: the output is still written, whole."""
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(1, "Operation not permitted")
+    refuse = _refusing(1, "Operation not permitted")
 
     monkeypatch.setattr(output.os, "chmod", refuse)
     write_atomic(tmp_path / "汇总表.xlsx", b"new")
@@ -253,8 +255,7 @@ def test_a_temporary_file_held_by_a_scanner_does_not_hide_the_reason(tmp_path, m
     """When the rename fails and the temporary file cannot be deleted either (a scanner holds it), the error the
     clerk sees is still the one that says which output and what to do."""
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Access is denied")
+    refuse = _refusing(13, "Access is denied")
 
     monkeypatch.setattr(output.os, "replace", refuse)
     monkeypatch.setattr(output, "REPLACE_PAUSE_S", 0)

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 import python_calamine
 import xlsxwriter
-from conftest import cell_values
+from conftest import cell_values, unnumbered_rows
 from openpyxl.comments import Comment
 
 from tr_excel.consolidate.patch import Unsupported, XlsxPatch
@@ -428,7 +428,7 @@ def test_comment_text_with_markup_and_control_characters(basic):
     assert _comment(openpyxl.load_workbook(out)["数据"]["A3"]) == ('a < b & c > "d" e\nf\tg h', AUTHOR)
 
 
-def test_author_is_escaped_and_shared(tmp_path, basic):
+def test_author_is_escaped_and_shared(basic):
     patch = XlsxPatch(basic)
     patch.comment("数据", 3, 1, "一", "A&B", 320, 80)
     patch.comment("数据", 3, 2, "二", "A&B", 320, 80)
@@ -485,10 +485,7 @@ def test_workbook_without_styles(tmp_path, basic):
 
 
 def test_rows_without_r_are_unsupported(tmp_path, basic):
-    parts = _parts(basic)
-    parts["xl/worksheets/sheet1.xml"] = re.sub(rb'<row r="\d+"', b"<row", parts["xl/worksheets/sheet1.xml"])
-    source = tmp_path / "nor.xlsx"
-    _write_parts(source, parts)
+    source = unnumbered_rows(Path(shutil.copy(basic, tmp_path / "nor.xlsx")))
     patch = XlsxPatch(source)
     patch.fill("数据", 3, 1, RED)
     with pytest.raises(Unsupported):

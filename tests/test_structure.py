@@ -177,7 +177,7 @@ def test_S03_not_for_headers_with_an_explaining_bracket(write_book, policy):
     )
     report = validate([tweak(write_book(), retitle)], policy)
     assert report.findings == [], listing(report)
-    (frame,) = [frame for frame in report.batch.frames if frame.kind is K.SUMMARY]
+    (frame,) = report.batch.frames_of(K.SUMMARY)
     assert {"所在县", "就业人数", "企业名称"} <= set(frame.table.columns)
     assert all(frame.values("所在县")) and all(value is not None for value in frame.values("就业人数"))
 
@@ -193,7 +193,7 @@ def test_S03_not_for_the_invoice_and_contact_wordings_counties_use(write_book, p
     )
     report = validate([tweak(write_book(), retitle)], policy)
     assert report.findings == [], listing(report)
-    (items,) = [frame for frame in report.batch.frames if frame.kind is K.INVESTMENT]
+    (items,) = report.batch.frames_of(K.INVESTMENT)
     assert {"对应发票编号", "开票日期"} <= set(items.table.columns) and any(items.values("对应发票编号"))
 
 
@@ -219,8 +219,8 @@ def test_S03_not_for_the_official_two_level_header_of_table_two(write_book, poli
     plain = validate([write_book()], policy)
     report = validate([tweak(write_book(name="两行表头.xlsx"), two_levels)], policy)
     assert report.findings == [], listing(report)
-    (items,) = [frame for frame in report.batch.frames if frame.kind is K.INVESTMENT]
-    (expected,) = [frame for frame in plain.batch.frames if frame.kind is K.INVESTMENT]
+    (items,) = report.batch.frames_of(K.INVESTMENT)
+    (expected,) = plain.batch.frames_of(K.INVESTMENT)
     assert items.values("未完成投资额") == expected.values("未完成投资额")
     assert items.values("承诺完成时间（开票时间）") == expected.values("承诺完成时间（开票时间）")
 
