@@ -78,23 +78,29 @@ def _place(frame: Frame, row: int) -> str:
     return f"{frame.book.file} › {frame.table.sheet} › 第{row}行"
 
 
+def _per_distinct(values: pd.Series, compute, missing: int) -> np.ndarray:
+    """compute of every value as an int array, missing for NA: a column of 180,000 dates holds a few hundred
+    distinct ones, and each is looked at once."""
+    codes, distinct = pd.factorize(values)
+    return np.array([compute(value) for value in distinct] + [missing])[codes]  # code -1 (NA) takes missing
+
+
 def _month_number(values: pd.Series, of_start: bool = False) -> pd.Series:
     """Months (When) as consecutive numbers, for comparing whole columns; NA where blank or not joined. With
     of_start, the values are spans (起止年月) and the months their starts."""
-    # A column of 180,000 dates holds a few hundred distinct ones: each is looked at once.
-    codes, distinct = pd.factorize(values)
-    if of_start:
-        distinct = [span[0] if isinstance(span, tuple) else None for span in distinct]
-    numbers = np.array([w.year * 12 + w.month if isinstance(w, V.When) else -1 for w in distinct] + [-1])
-    months = numbers[codes]  # code -1 (NA) takes the appended -1
+
+    def number(value) -> int:
+        when = (value[0] if isinstance(value, tuple) else None) if of_start else value
+        return when.year * 12 + when.month if isinstance(when, V.When) else -1
+
+    months = _per_distinct(values, number, -1)
     return pd.Series(pd.arrays.IntegerArray(months, months < 0), index=values.index)
 
 
 def _day(values: pd.Series) -> pd.Series:
     """The day of each date (When), 0 where the cell gave a month only, is blank or not joined."""
-    codes, distinct = pd.factorize(values)
-    days = np.array([w.day or 0 if isinstance(w, V.When) else 0 for w in distinct] + [0])
-    return pd.Series(days[codes], index=values.index)
+    days = _per_distinct(values, lambda when: when.day or 0 if isinstance(when, V.When) else 0, 0)
+    return pd.Series(days, index=values.index)
 
 
 def _when_text(when: V.When) -> str:
