@@ -14,12 +14,15 @@ import pytest
 from click.testing import CliRunner
 from conftest import cell_values, row_of, unnumbered_rows
 from conftest import edit as edit_row
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl.cell.cell import MergedCell
 
 from tr_excel import columns as K
 from tr_excel.cli import main
 from tr_excel.consolidate import OutdirRefused, consolidate
 from tr_excel.consolidate.returns import MAX_NAME_BYTES, annotate, return_names, safe_name
+from tr_excel.consolidate.summary import display_width
 from tr_excel.findings import Finding
 from tr_excel.policy import Policy
 from tr_excel.reader import read_workbook
@@ -253,6 +256,11 @@ def test_summary_formats_borders_and_notes(summary_sheets):
     assert any(note and note.startswith("3.申报方向") and "供给提升—数字技术创新" in note for note in notes)
     for row in rows:
         assert sheet.row_dimensions[row].height >= 20
+
+
+@given(st.text(alphabet=st.sampled_from("ab 1,企业名称（盖章）\n\u3000\u10ff\u1100😀"), max_size=80))
+def test_display_width_counts_wide_characters_twice(text):
+    assert display_width(text) == sum(2 if ord(char) >= 0x1100 else 1 for char in text)
 
 
 def test_summary_print_setup(summary_sheets):

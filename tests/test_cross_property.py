@@ -18,7 +18,7 @@ from tr_excel.policy import load_policy
 from tr_excel.reader import Table, Workbook
 from tr_excel.rules import cross  # noqa: F401  (registers the rules)
 from tr_excel.rules.registry import CHECKS
-from tr_excel.tables import build_frame
+from tr_excel.tables import build_frames
 
 POLICY = load_policy("2024")
 RULES = ("X05", "X06", "X08")
@@ -97,9 +97,7 @@ def _findings(direction: str, summary: dict, lines: list[dict]) -> set[str]:
         K.SUMMARY.name: _table(K.SUMMARY, [summary_row], 0),
         K.INVESTMENT.name: _table(K.INVESTMENT, item_rows, 1),
     }
-    batch = Batch(
-        policy=POLICY, books=[book], frames=[build_frame(book, table, POLICY) for table in book.tables.values()]
-    )
+    batch = Batch(policy=POLICY, books=[book], frames=build_frames(book, POLICY))
     return {finding.rule for rule in RULES for finding in CHECKS[rule](batch)}
 
 

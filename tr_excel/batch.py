@@ -14,7 +14,7 @@ import pandas as pd
 from tr_excel.columns import MONEY, SIGNED_MONEY, SUMMARY, SheetKind
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook
-from tr_excel.tables import Frame
+from tr_excel.tables import PID, Frame
 
 
 @dataclass
@@ -66,21 +66,6 @@ class Batch:
             self.memo[key] = joined
         return self.memo[key]
 
-    @cached_property
-    def _keys_seen(self) -> tuple[pd.Index, pd.Index]:
-        """Every enterprise key and every project key of the batch, once each."""
-        ekeys = {key for frame in self.frames for key in frame.values("_ekey")}
-        pkeys = {key for frame in self.frames for key in frame.values("_pkey")}
-        return pd.Index(sorted(ekeys), dtype=object), pd.Index(sorted(pkeys), dtype=object)
-
-    def _project_ids(self, books: pd.Series, ekeys: pd.Series, pkeys: pd.Series) -> np.ndarray:
-        """One number per (workbook, enterprise key, project key), the same in every sheet: the rules compare
-        and join projects on one int64 column instead of three (blank keys are numbered like any other)."""
-        enterprises, projects = self._keys_seen
-        enterprise = enterprises.get_indexer(ekeys)
-        project = projects.get_indexer(pkeys)
-        return (books.to_numpy(np.int64) * len(enterprises) + enterprise) * len(projects) + project
-
     def stack(
         self,
         kind: SheetKind,
@@ -93,22 +78,18 @@ class Batch:
         """Every frame of a kind, and their rows in one DataFrame so that a rule runs once over the batch.
 
         The DataFrame has _frame (position in the returned frames), _book (the workbook's index), _pid (the
-        project: see _project_ids), _row and the keys; the columns asked for, as Stacked.readable gives them;
+        project: see tables.PID), _row and the keys; the columns asked for, as Stacked.readable gives them;
         "<name>:unread" and "<name>:blank" for the columns named in unread_of and blank_of. Summary inputs are
         left out unless summary_inputs.
         """
         frames = [f for f in self.frames_of(kind) if summary_inputs or not f.book.is_summary_input]
         key = ("stack", kind.name, tuple(id(frame) for frame in frames))
         if key not in self.memo:
-            stacked = Stacked(kind, frames)
-            data = stacked.data
-            data.insert(2, PID, self._project_ids(data["_book"], data["_ekey"], data["_pkey"]))
-            self.memo[key] = stacked
+            self.memo[key] = Stacked(kind, frames)
         stacked = self.memo[key]
         return frames, stacked.select(columns, unread_of, blank_of)
 
 
-PID = "_pid"  # the project of a stacked row (Batch._project_ids): what the rules compare and join projects on
 KEY_COLUMNS = ["_frame", "_book", PID, "_row", "_enterprise", "_ekey", "_project", "_pkey"]
 
 
@@ -157,9 +138,9 @@ class Stacked:
         if frames:
             data = pd.concat([frame.df for frame in frames], ignore_index=True)
         else:
-            rows = [name for name in KEY_COLUMNS if name not in ("_frame", "_book", PID)]
+            rows = [name for name in KEY_COLUMNS if name not in ("_frame", "_book")]
             data = pd.DataFrame({name: pd.Series(dtype=object) for name in rows + names})
-            data["_row"] = data["_row"].astype(int)
+            data[[PID, "_row"]] = data[[PID, "_row"]].astype(np.int64)
         data.insert(0, "_book", np.repeat([frame.book.index for frame in frames], lengths).astype(int))
         data.insert(0, "_frame", np.repeat(np.arange(len(frames)), lengths).astype(int))
         # pandas deep-copies attrs into the result of every operation; the rules need none.

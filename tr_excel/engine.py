@@ -22,7 +22,7 @@ from tr_excel.policy import Policy
 from tr_excel.reader import Workbook, discover, read_workbook
 from tr_excel.reconcile import reconciliation
 from tr_excel.rules.registry import CHECKS, PER_BOOK, RULES
-from tr_excel.tables import Frame, build_frame
+from tr_excel.tables import build_frames
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_MIN_FILES = 8
@@ -129,16 +129,6 @@ def _read_one(job: tuple[Path, str, int, Policy]) -> Workbook:
         if table.kind is not SUMMARY:
             table.cells = {}
     return book
-
-
-def build_frames(book: Workbook, policy: Policy) -> list[Frame]:
-    """The typed tables of a book (of a summary input, its 汇总表 only)."""
-    names: dict = {}  # the book's enterprise and project names, read once for all its tables
-    return [
-        build_frame(book, table, policy, names)
-        for table in book.tables.values()
-        if not (book.is_summary_input and table.kind is not SUMMARY)
-    ]
 
 
 def worker_pool(tasks: int | None = None) -> ProcessPoolExecutor | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -145,22 +146,51 @@ def _choice(raw: object) -> str | None:
     return None if _is_blank(raw) else V.normalise_choice(_text_value(raw))
 
 
-def build_frame(book: Workbook, table: Table, policy: Policy, names: dict | None = None) -> Frame:
-    """Parse every column of a table by its kind; collect S05, F01 and the parse findings. names, when given, is
-    shared by the tables of one book: each enterprise and project name is read and made a key once a book."""
-    data: dict[str, list] = {"_row": list(table.rows)}
-    names = {} if names is None else names
-    blanks: dict[str, np.ndarray] = {}
-    bad: set[tuple[int, str]] = set()
+def build_frames(book: Workbook, policy: Policy) -> list[Frame]:
+    """The typed tables of a book (of a summary input, its 汇总表 only)."""
+    tables = [table for table in book.tables.values() if not (book.is_summary_input and table.kind is not K.SUMMARY)]
+    names: dict = {}  # the book's enterprise and project names, read once for all its tables
+    keys = [_names_and_keys(table, names) for table in tables]
+    projects = _project_numbers(book, keys)
+    return [build_frame(book, table, policy, *known) for table, *known in zip(tables, keys, projects, strict=True)]
+
+
+def _names_and_keys(table: Table, names: dict) -> dict[str, list]:
+    """A table's enterprise and project names (_enterprise, _project) and keys (_ekey, _pkey), by position.
+    names is shared by the tables of one book: each name is read and made a key once a book (keys repeat down
+    a sheet, 30 line items of one project, and across its sheets)."""
     nothing = [None] * len(table.rows)
+    columns = {}
     for text_column, key_column, raw in (
         ("_enterprise", "_ekey", table.cells.get(table.kind.enterprise_column, nothing)),
         ("_project", "_pkey", table.cells.get("项目名称", nothing)),
     ):
-        # Keys repeat down a sheet (30 line items of one project) and across its sheets.
         read = V.parse_column(raw, _name, names=names)
-        data[text_column] = [text for text, _ in read]
-        data[key_column] = [key for _, key in read]
+        columns[text_column] = [text for text, _ in read]
+        columns[key_column] = [key for _, key in read]
+    return columns
+
+
+PID = "_pid"  # the project of a row (_project_numbers): what the rules compare and join projects on
+
+
+def _project_numbers(book: Workbook, keys: list[dict[str, list]]) -> list[np.ndarray]:
+    """Each table's PID column: one number per (workbook, enterprise key, project key), the same in every sheet,
+    so that the rules compare and join projects on one int64 column instead of three. The book's index comes
+    first, then the rank of the key pair among the book's (blank keys like any other): a batch's numbers sort
+    as (workbook, enterprise key, project key) do. Worked out here, where the cores are."""
+    pairs = [list(zip(columns["_ekey"], columns["_pkey"], strict=True)) for columns in keys]
+    rank = {pair: position for position, pair in enumerate(sorted(set(chain.from_iterable(pairs))))}
+    first = book.index << 32  # a book has far fewer than 2**32 projects
+    return [np.fromiter(map(rank.__getitem__, table), dtype=np.int64, count=len(table)) + first for table in pairs]
+
+
+def build_frame(book: Workbook, table: Table, policy: Policy, keys: dict[str, list], projects: np.ndarray) -> Frame:
+    """Parse every column of a table by its kind; collect S05, F01 and the parse findings. keys and projects are
+    the table's names, keys and PIDs (see build_frames)."""
+    data: dict[str, list] = {"_row": list(table.rows), **keys}
+    blanks: dict[str, np.ndarray] = {}
+    bad: set[tuple[int, str]] = set()
     parse_errors: list[tuple[str, int, str, str, object]] = []  # rule, row, column, reason, raw
     count = len(table.rows)
     for column in table.kind.columns:
@@ -186,7 +216,7 @@ def build_frame(book: Workbook, table: Table, policy: Policy, names: dict | None
     # stays object, not pandas' string dtype) in one block, which pandas builds without looking at a value.
     # One index object for both parts, so pandas aligns nothing.
     index = pd.RangeIndex(count)
-    typed = {"_row": np.array(data.pop("_row"), dtype=np.int64)}
+    typed = {PID: projects, "_row": np.array(data.pop("_row"), dtype=np.int64)}
     for name in money:
         values = data.pop(name)
         typed[name] = values if isinstance(values, pd.arrays.IntegerArray) else pd.array(values, dtype="Int64")

@@ -70,10 +70,11 @@ class _Sheets:
         return {ERROR: self.error, WARNING: self.warning}.get(severity, self.text)
 
     def write(self, worksheet, row: int, column: int, value, style=None) -> None:
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            worksheet.write_blank(row, column, None, style or self.text)
-        elif isinstance(value, str):
+        if isinstance(value, str):
             worksheet.write_string(row, column, value, style or self.text)
+        # value != value: NaN (pandas' isna, which costs more than the rest of a cell, for the few there are).
+        elif value is None or value is pd.NA or value != value:
+            worksheet.write_blank(row, column, None, style or self.text)
         elif isinstance(value, Decimal):
             worksheet.write_number(row, column, float(value), style or self.money)
         else:

@@ -38,12 +38,14 @@ LINE_POINTS = 14
 MIN_ROW_POINTS = 20
 
 
-_WIDE = re.compile("[\u1100-\U0010ffff]")
+_NARROW = re.compile("[^\u1100-\U0010ffff]+")
 
 
 def display_width(text: str) -> int:
     """Width in Excel column units: a Chinese (or other wide) character takes two."""
-    return len(text) + len(_WIDE.findall(text))
+    # The wide characters counted as what is left once the narrow runs are taken out: one pass at C speed, and
+    # a text in Chinese has few runs to take out.
+    return len(text) + len(_NARROW.sub("", text))
 
 
 @functools.lru_cache(maxsize=4096)  # names of counties, directions, industries repeat down the sheet
