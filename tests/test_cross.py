@@ -12,11 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import CITY_UNIT, PROJECTS, at, cell, clean_submission, edit, listing, of_rule, row_of, title
 
 from tr_excel import columns as K
+from tr_excel.batch import records
 from tr_excel.engine import validate
 from tr_excel.reconcile import COLUMNS, reconciliation
 from tr_excel.synth import Submission, submission_of, write_submission
@@ -139,6 +142,28 @@ def two_books(tmp_path: Path, write_book, policy):
 
 
 # ------------------------------------------------------------------------------------------- clean inputs
+
+
+def test_records_are_what_to_dict_gives():
+    # The rules build their findings from records(); it must give what DataFrame.to_dict("records") gives, NA of a
+    # nullable amount as None and numpy's numbers as Python's.
+    data = pd.DataFrame(
+        {
+            "_row": np.array([5, 6, 7], dtype=np.int64),
+            "amount": pd.array([10, None, 30], dtype="Int64"),
+            "flag": np.array([True, False, True]),
+            "text": ["甲", None, "丙"],
+            "when": [None, (2024, 6), ("a",)],
+        }
+    ).iloc[[2, 0, 1]]
+    expected = data.to_dict("records")
+    got = records(data)
+    assert got == expected
+    assert [[type(value) for value in row.values()] for row in got] == [
+        [type(value) for value in row.values()] for row in expected
+    ]
+    assert got[2]["amount"] is None
+    assert records(data.iloc[:0]) == []
 
 
 def test_clean_workbook_has_no_cross_finding(make_book):

@@ -117,6 +117,19 @@ def unnest(cells: list[tuple]) -> tuple[np.ndarray, pd.Series]:
     return positions, pd.Series(list(chain.from_iterable(cells)), dtype=object)
 
 
+def records(data: pd.DataFrame) -> list[dict]:
+    """The rows of data as dicts of Python values, NA as None, as DataFrame.to_dict("records") gives them: built
+    from the columns' lists, a third of its cost on the few rows a rule reports (its fixed cost dominates)."""
+    columns = list(data.columns)
+    lists = []
+    for name in columns:
+        values = data[name].tolist()
+        if not isinstance(data[name].dtype, np.dtype):  # nullable ints give pd.NA, which to_dict gives as None
+            values = [None if value is pd.NA else value for value in values]
+        lists.append(values)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*lists, strict=True)]
+
+
 def keyed(data: pd.DataFrame) -> pd.Series:
     """True on the rows of a stack whose enterprise and project are both given (a blank one is F01's)."""
     return (data["_ekey"] != "") & (data["_pkey"] != "")

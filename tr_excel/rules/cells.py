@@ -10,7 +10,7 @@ import pandera.pandas as pa
 
 from tr_excel import columns as K
 from tr_excel import values as V
-from tr_excel.batch import Batch, shared
+from tr_excel.batch import Batch, records, shared
 from tr_excel.policy import Policy
 from tr_excel.rules.registry import check
 
@@ -138,7 +138,7 @@ def not_under_parent(batch: Batch, rule: str, kind: K.SheetKind, parent: str, ch
         & data[child].isin(batch.policy.choices(kind.column(child).list_name))
         & ~pd.MultiIndex.from_arrays([data[parent], data[child]]).isin(pairs)
     )
-    for record in data[wrong].to_dict("records"):
+    for record in records(data[wrong]):
         frame, name, value = frames[record["_frame"]], record[parent], record[child]
         allowed = "、".join(children[name])
         yield frame.finding(

@@ -9,6 +9,7 @@ Rows whose enterprise or project is blank are F01's business and never join. A s
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 
 from tr_excel import columns as K
 from tr_excel import values as V
-from tr_excel.batch import PID, Batch, first_rows, keyed, shared, unnest
+from tr_excel.batch import PID, Batch, first_rows, keyed, records, shared, unnest
 from tr_excel.reconcile import BASIS_CATEGORIES, basis_total, item_totals
 from tr_excel.rules.project import month_text, wan
 from tr_excel.rules.registry import check
@@ -109,7 +110,7 @@ def _when_text(when: V.When) -> str:
 
 def _failing(frames: list[Frame], data: pd.DataFrame, mask: pd.Series):
     """(frame, record) for every row of data selected by mask."""
-    for record in data[mask].to_dict("records"):
+    for record in records(data[mask]):
         yield frames[record["_frame"]], record
 
 
@@ -347,7 +348,7 @@ def completed_item_without_invoice(batch: Batch):
     for column in (INVOICES, INVOICE_DATE):
         # A cell with no invoice number holds an empty tuple; an unreadable or missing one is not blank.
         values = items[column]
-        empty = pd.Series(np.fromiter((not value for value in values), dtype=bool, count=len(values)), values.index)
+        empty = pd.Series(np.fromiter(map(operator.not_, values.tolist()), dtype=bool, count=len(values)), values.index)
         blank = empty & ~items[f"{column}:unread"]
         for frame, record in _failing(frames, items, done & blank):
             yield frame.finding(
@@ -401,8 +402,11 @@ def _invoice_rows(batch: Batch) -> tuple[list[Frame], pd.DataFrame]:
 
 def _invoice_findings(rule: str, frames: list[Frame], rows: pd.DataFrame, message: str):
     """A finding at every row holding a repeated invoice; the message names the other places."""
-    for invoice, group in rows.groupby(INVOICES, sort=False):
-        places = list(zip(group["_frame"], group["_row"], group["_project"], strict=True))
+    groups: dict[str, list[tuple]] = {}  # by invoice number, in order of first appearance
+    places_of_rows = zip(rows["_frame"].tolist(), rows["_row"].tolist(), rows["_project"].tolist(), strict=True)
+    for invoice, place in zip(rows[INVOICES].tolist(), places_of_rows, strict=True):
+        groups.setdefault(invoice, []).append(place)
+    for invoice, places in groups.items():
         for position, row, _ in places:
             others = "；".join(
                 f"{_place(frames[p], r)}（{project}）" for p, r, project in places if (p, r) != (position, row)
@@ -568,25 +572,24 @@ def _link_counts(batch: Batch) -> pd.DataFrame:
     _, links = batch.stack(K.SMART, [LINK])
     links = links[keyed(links)]
     valid = links[LINK].isin(list(policy.link_by_name))
-    return (
+    core = valid & links[LINK].isin(list(policy.core_links))
+    counts = (
         pd.DataFrame(
-            {
-                PID: links[PID],
-                "link": links[LINK].where(valid),
-                "core": links[LINK].where(valid & links[LINK].isin(list(policy.core_links))),
-                "unreadable": ~valid,
-            }
+            {PID: links[PID], "link": links[LINK].where(valid), "core": links[LINK].where(core), "unreadable": ~valid}
         )
         .groupby(PID)
         .agg(
-            **{
-                "环节.数": ("link", "nunique"),
-                "环节.核心": ("core", "nunique"),
-                "环节.无法识别": ("unreadable", "sum"),
-                "环节.核心名称": ("core", lambda names: "、".join(sorted(set(names.dropna())))),
-            }
+            **{"环节.数": ("link", "nunique"), "环节.核心": ("core", "nunique"), "环节.无法识别": ("unreadable", "sum")}
         )
     )
+    # The core names joined in Python, not by a function pandas would call once per project.
+    names: dict[int, set[str]] = {}
+    for project, name in zip(links[PID][core].tolist(), links[LINK][core].tolist(), strict=True):
+        names.setdefault(project, set()).add(name)
+    joined = {project: "、".join(sorted(found)) for project, found in names.items()}
+    core_names = [joined.get(project, "") for project in counts.index]
+    counts["环节.核心名称"] = pd.Series(core_names, index=counts.index, dtype=object)
+    return counts
 
 
 @check("X15")
@@ -734,11 +737,15 @@ def _conflicts(frames: list[Frame], rows: pd.DataFrame, key: str, other: str, sh
     """(frame, record, others) for every row whose key has rows with a different value of other; others
     names those rows' places with their shown value."""
     spread = rows.groupby(key)[other].transform("nunique")
-    for _, group in rows[spread > 1].groupby(key, sort=False):
-        records = group.to_dict("records")
-        for record in records:
+    groups: dict[object, list[dict]] = {}  # by key, in order of first appearance, as groupby(sort=False) gives
+    for record in records(rows[spread > 1]):
+        groups.setdefault(record[key], []).append(record)
+    for rows_of_key in groups.values():
+        for record in rows_of_key:
             others = "；".join(
-                f"{_place(frames[r['_frame']], r['_row'])}（{r[shown]}）" for r in records if r[other] != record[other]
+                f"{_place(frames[r['_frame']], r['_row'])}（{r[shown]}）"
+                for r in rows_of_key
+                if r[other] != record[other]
             )
             yield frames[record["_frame"]], record, others
 
