@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 
-from tests.conftest import UNIT, clean_submission, edit
+from tests.conftest import PROJECTS, UNIT, clean_submission, edit
 from tr_excel import columns as K
 from tr_excel import engine
 from tr_excel.synth import write_submission
@@ -30,10 +30,14 @@ def test_pool_and_single_process_give_the_same_findings(tmp_path, policy, monkey
     assert [f.public() for f in pooled.findings] == [f.public() for f in single.findings]
 
 
-def test_rules_run_as_each_workbook_arrives_find_what_they_find_over_the_whole_batch(tmp_path, policy):
-    """The per-book rules (registry.PER_BOOK) run on one workbook at a time; run over the whole batch instead,
-    every check gives the same findings, across files too (the same project in two files, one typo'd)."""
-    from tr_excel.rules.registry import CHECKS, PER_BOOK, RULES
+def test_rules_run_on_groups_of_workbooks_find_what_they_find_over_the_whole_batch(tmp_path, policy, monkeypatch):
+    """The rules that read one workbook at a time run on groups of them while the others are read; run over the
+    whole batch instead, every check gives the same findings, across files too (the same project in two files,
+    one typo'd), and the groups' reconciliation tables make the batch's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tr_excel.reconcile import reconciliation
+    from tr_excel.rules.registry import ACROSS_FILES, CHECKS, RULES
 
     for index, county in enumerate(["繁峙县", "代县", "五台县"]):
         submission = clean_submission(policy, unit=UNIT, seed=index)
@@ -41,15 +45,29 @@ def test_rules_run_as_each_workbook_arrives_find_what_they_find_over_the_whole_b
             edit("汇总表", 0, {"总投资": 2999, "所属行业": "钢铁"})(submission.rows)
             edit("承诺书", 0, {"支持方式": "贴息"})(submission.rows)
         write_submission(tmp_path / f"{county}.xlsx", submission, policy)
-    report = engine.validate([tmp_path], policy)
+    # Read beside this process (threads stand in for the worker processes), one workbook a group.
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 1)
+    sizes = []
+    monkeypatch.setattr(engine, "group_size", lambda books: sizes.append(books) or 1)
+    with ThreadPoolExecutor(2) as pool:
+        report = engine.validate([tmp_path], policy, pool=pool)
+    assert sizes  # groups were checked while the others were read
     found = {f.rule for f in report.findings}
-    assert {"R05", "R06"} <= found and found & PER_BOOK and found - PER_BOOK
+    assert {"R05", "R06", "R17"} <= found and found & ACROSS_FILES and found - ACROSS_FILES
     whole = [finding for book in report.books for finding in book.findings]
     for rule_id in RULES:
         if rule_id in CHECKS:
             whole.extend(CHECKS[rule_id](report.batch))
     whole.sort(key=lambda finding: finding.sort_key())
     assert [f.public() for f in report.findings] == [f.public() for f in whole]
+    expected = reconciliation(report.batch)
+    assert report.table().equals(expected) and len(expected) == 3 * len(PROJECTS)
+
+
+def test_group_size_grows_with_the_batch():
+    assert engine.group_size(3) == engine.PARALLEL_MIN_FILES
+    assert engine.group_size(120) == 35
+    assert engine.group_size(1000) == 100
 
 
 def test_a_windows_machine_with_many_cores_gets_a_pool_it_accepts(monkeypatch):

@@ -23,7 +23,6 @@ from tr_excel.engine import PARALLEL_MIN_FILES, Report, validate, worker_pool
 from tr_excel.findings import Finding
 from tr_excel.output import OPEN_ELSEWHERE, write_atomic, write_json
 from tr_excel.policy import Policy
-from tr_excel.reconcile import reconciliation
 
 SUMMARY_FILE = "汇总表.xlsx"
 REVIEW_FILE = "审核报告.xlsx"
@@ -135,7 +134,7 @@ def consolidate(
         # write the copies, and the workers write them while this process writes the 审核报告, which needs to
         # know where the copies' comments went.
         summary_job = (summary_data(selection.included), policy, unit, outdir / SUMMARY_FILE)
-        table = reconciliation(report.batch)
+        table = report.table()
         json_job = (*report.json_parts(table), outdir / FINDINGS_FILE)
         writers = [(write_summary, summary_job), (write_json, json_job)]
         pending = [pool_used.submit(write, job) for write, job in writers] if pool_used is not None else []

@@ -23,10 +23,10 @@ def _parse_findings(batch: Batch, rule: str):
 
 
 for _rule in ("S05", "F03", "F04", "F05", "F06", "F09", "F10", "F11"):
-    check(_rule, per_book=True)(lambda batch, _rule=_rule: _parse_findings(batch, _rule))
+    check(_rule)(lambda batch, _rule=_rule: _parse_findings(batch, _rule))
 
 
-@check("F01", per_book=True)
+@check("F01")
 def blank_required(batch: Batch):
     policy = batch.policy
     fixed_asset = {d.name for d in policy.directions if d.basis == "固定资产投资"}
@@ -165,7 +165,7 @@ def text_too_long(batch: Batch):
         )
 
 
-@check("F08", per_book=True)
+@check("F08")
 def place_not_in_shanxi(batch: Batch):
     policy = batch.policy
     zone_suffixes = ("开发区", "园区", "示范区", "风景名胜区")
@@ -202,7 +202,7 @@ def place_not_in_shanxi(batch: Batch):
             )
 
 
-@check("S06", per_book=True)
+@check("S06")
 def total_row_differs(batch: Batch):
     tolerance = int(batch.policy.money_tolerance * V.MONEY_SCALE)
     for frame in batch.frames_of(K.SUMMARY):

@@ -56,7 +56,7 @@ def _rows(frame, *names):
     return zip(frame.values("_row"), *(frame.values(name) for name in names), strict=True)
 
 
-@check("R01", per_book=True)
+@check("R01")
 def direction_not_of_special(batch: Batch):
     policy = batch.policy
     for frame in batch.frames_of(K.SUMMARY) + batch.frames_of(K.PLEDGE):
@@ -80,7 +80,7 @@ def industry_not_of_class(batch: Batch):
     yield from not_under_parent(batch, "R02", K.SUMMARY, "行业分类", "所属行业", batch.policy.industries, "行业")
 
 
-@check("R03", per_book=True)
+@check("R03")
 def support_not_allowed(batch: Batch):
     support = batch.policy.support
     for frame in batch.frames_of(K.PLEDGE):
@@ -97,7 +97,7 @@ def support_not_allowed(batch: Batch):
                 )
 
 
-@check("R04", per_book=True)
+@check("R04")
 def basis_investment_missing(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         # One column of flags per basis (three at most), looked up by row rather than sliced row by row.
@@ -121,7 +121,7 @@ def basis_investment_missing(batch: Batch):
                 )
 
 
-@check("R05", per_book=True)
+@check("R05")
 def total_below_minimum(batch: Batch):
     policy = batch.policy
     minimum = int(policy.min_total_investment * MONEY_SCALE)
@@ -139,7 +139,7 @@ def total_below_minimum(batch: Batch):
                 )
 
 
-@check("R06", per_book=True)
+@check("R06")
 def part_above_total(batch: Batch):
     parts = ("固定资产投资", "设备投资（含软硬件投资）", "其他投资")
     for frame in batch.frames_of(K.SUMMARY):
@@ -156,7 +156,7 @@ def part_above_total(batch: Batch):
                     )
 
 
-@check("R07", per_book=True)
+@check("R07")
 def sources_differ_from_total(batch: Batch):
     tolerance = int(batch.policy.money_tolerance * MONEY_SCALE)
     for frame in batch.frames_of(K.SUMMARY):
@@ -175,7 +175,7 @@ def sources_differ_from_total(batch: Batch):
                 )
 
 
-@check("R08", per_book=True)
+@check("R08")
 def completed_above_total(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         for row, total, done in _rows(frame, TOTAL, COMPLETED):
@@ -190,7 +190,7 @@ def completed_above_total(batch: Batch):
                 )
 
 
-@check("R09", per_book=True)
+@check("R09")
 def in_progress_below_ratio(batch: Batch):
     ratio = batch.policy.min_completed_ratio
     for frame in batch.frames_of(K.SUMMARY):
@@ -211,7 +211,7 @@ def in_progress_below_ratio(batch: Batch):
                 )
 
 
-@check("R10", per_book=True)
+@check("R10")
 def finished_too_early(batch: Batch):
     earliest = Month(*batch.policy.earliest_completion)
     for frame in batch.frames_of(K.SUMMARY):
@@ -228,7 +228,7 @@ def finished_too_early(batch: Batch):
                 )
 
 
-@check("R11", per_book=True)
+@check("R11")
 def finished_flag_contradicts_month(batch: Batch):
     deadline = batch.policy.province_deadline
     last_month = deadline_month(batch)
@@ -255,7 +255,7 @@ def finished_flag_contradicts_month(batch: Batch):
             )
 
 
-@check("R12", per_book=True)
+@check("R12")
 def range_end_differs(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         for row, span, when in _rows(frame, "起止年月", FINISH_MONTH):
@@ -273,7 +273,7 @@ def range_end_differs(batch: Batch):
                 )
 
 
-@check("R13", per_book=True)
+@check("R13")
 def requested_funds_invalid(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         for row, total, asked in _rows(frame, TOTAL, "申请专项资金"):
@@ -288,7 +288,7 @@ def requested_funds_invalid(batch: Batch):
             yield frame.finding("R13", message, row, "申请专项资金", value=plain_money(asked), expected=expected)
 
 
-@check("R14", per_book=True)
+@check("R14")
 def enterprise_ineligible(batch: Batch):
     limit = batch.policy.max_debt_ratio
     year = batch.policy.data_year
@@ -322,7 +322,7 @@ def enterprise_ineligible(batch: Batch):
                 )
 
 
-@check("R15", per_book=True)
+@check("R15")
 def other_provincial_funds(batch: Batch):
     name = "项目是否获得其他省级财政资金支持（是/否）"
     for frame in batch.frames_of(K.PLEDGE):
@@ -336,7 +336,7 @@ def other_provincial_funds(batch: Batch):
 _DCMM_LEVELS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "五级": 5}
 
 
-@check("R16", per_book=True)
+@check("R16")
 def prerequisite_unmet(batch: Batch):
     policy = batch.policy
     deadline = policy.province_deadline
@@ -388,7 +388,7 @@ def prerequisite_unmet(batch: Batch):
                 )
 
 
-@check("R18", per_book=True)
+@check("R18")
 def place_differs_from_unit(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         unit = parse_unit(frame.table.unit_line, batch.policy)
@@ -420,7 +420,7 @@ def place_differs_from_unit(batch: Batch):
             )
 
 
-@check("R19", per_book=True)
+@check("R19")
 def unfinished_in_finished_only_direction(batch: Batch):
     for frame in batch.frames_of(K.SUMMARY):
         for row, special, name, finished in _rows(frame, "申报专项", "申报方向", FINISHED):
@@ -436,7 +436,7 @@ def unfinished_in_finished_only_direction(batch: Batch):
                 )
 
 
-@check("R20", per_book=True)
+@check("R20")
 def finish_too_far(batch: Batch):
     months = batch.policy.max_months_after_deadline
     latest = add_months(deadline_month(batch), months)
@@ -454,7 +454,7 @@ def finish_too_far(batch: Batch):
                 )
 
 
-@check("R21", per_book=True)
+@check("R21")
 def interest_subsidy_without_loan(batch: Batch):
     for frame in batch.frames_of(K.PLEDGE):
         partner = batch.partner(frame)
@@ -473,7 +473,7 @@ def interest_subsidy_without_loan(batch: Batch):
                 )
 
 
-@check("R22", per_book=True)
+@check("R22")
 def year_investment_above_completed(batch: Batch):
     column = "项目{Y}年完成固定资产投资"
     for frame in batch.frames_of(K.PLEDGE):

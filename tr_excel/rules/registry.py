@@ -99,14 +99,14 @@ X23 | W | project | P-A2 表二 | 未完成投资缺少承诺完成时间或晚�
 
 # Check functions by rule id; a rule module registers its function with @check("R05").
 CHECKS: dict[str, Callable[..., Iterable[Finding]]] = {}
-# The rules whose check looks at one workbook's sheets at a time, row by row: run on each workbook as it arrives
-# from its worker (engine.validate), the others once over the whole batch.
-PER_BOOK: set[str] = set()
+# The rules that compare workbooks with each other (scope "batch"): run once over the whole batch. Every other
+# rule reads one workbook at a time, so it may run on any group of workbooks (engine.validate runs it on groups
+# as they arrive from the workers).
+ACROSS_FILES = frozenset(rule_id for rule_id, rule in RULES.items() if rule.scope == "batch")
 
 
-def check(rule_id: str, *, per_book: bool = False):
-    """Register the function that checks one rule; per_book when it reads nothing of another workbook and
-    gains nothing from seeing them all at once (it loops over sheets, not over stacked columns)."""
+def check(rule_id: str):
+    """Register the function that checks one rule."""
     if rule_id not in RULES:
         raise KeyError(f"unknown rule {rule_id}")
 
@@ -114,8 +114,6 @@ def check(rule_id: str, *, per_book: bool = False):
         if rule_id in CHECKS:
             raise KeyError(f"rule {rule_id} registered twice")
         CHECKS[rule_id] = function
-        if per_book:
-            PER_BOOK.add(rule_id)
         return function
 
     return register
