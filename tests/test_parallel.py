@@ -16,6 +16,20 @@ def test_sheet_kinds_come_back_from_a_worker_as_the_same_objects():
         assert pickle.loads(pickle.dumps(kind)) is kind
 
 
+def test_a_frame_travels_as_its_columns_and_builds_the_same_dataframe(tmp_path, policy):
+    """The workers send each frame's typed columns, not its DataFrame: the parent builds the same one."""
+    path = tmp_path / "繁峙县.xlsx"
+    write_submission(path, clean_submission(policy, unit=UNIT), policy)
+    for frame in engine._read_one((path, path.name, 0, policy)).frames:
+        built = frame.df
+        travelled = pickle.loads(pickle.dumps(frame))
+        assert "df" not in travelled.__dict__
+        assert travelled.df.equals(built) and list(travelled.df.dtypes) == list(built.dtypes)
+        assert built["_row"].tolist() == frame.table.rows
+        money = [c.name for c in frame.kind.columns if c.kind in (K.MONEY, K.SIGNED_MONEY)]
+        assert all(str(built[name].dtype) == "Int64" for name in money)
+
+
 def test_pool_and_single_process_give_the_same_findings(tmp_path, policy, monkeypatch):
     files = engine.PARALLEL_MIN_FILES + 1
     for index in range(files):

@@ -14,7 +14,7 @@ import pandas as pd
 from tr_excel.columns import MONEY, SIGNED_MONEY, SUMMARY, SheetKind
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook
-from tr_excel.tables import PID, Frame
+from tr_excel.tables import PID, Frame, data_frame, stacked_columns
 
 
 @dataclass
@@ -43,28 +43,25 @@ class Batch:
     def frame(self, book: Workbook, kind: SheetKind) -> Frame | None:
         return self.by_book.get((book.index, kind.name))
 
-    def partner(self, frame: Frame, kind: SheetKind = SUMMARY) -> pd.DataFrame:
-        """For each row of frame, the first row of the same project in another sheet of its file
-        (columns of that sheet, NA where there is none), aligned with frame.df. A row whose enterprise or
-        project is blank has no partner (F01 reports it)."""
+    def partner(self, frame: Frame, column: str, kind: SheetKind = SUMMARY) -> list | None:
+        """For each row of frame, the column's value (as Frame.values gives it) in the first row of the same
+        project in another sheet of its file; None where there is no such row, and None instead of the list when
+        the file lacks that sheet. A row whose enterprise or project is blank has no partner (F01 reports it)."""
+        other = self.frame(frame.book, kind)
+        if other is None:
+            return None
         key = ("partner", id(frame), kind.name)
         if key not in self.memo:
-            other = self.frame(frame.book, kind)
-            if other is None:
-                joined = pd.DataFrame(index=frame.df.index, columns=["_row"], dtype=object)
-            else:
-                # A dict of first positions: a sheet has tens of projects, and pandas' keyed joins cost
-                # milliseconds each whatever their size.
-                first: dict[tuple[str, str], int] = {}
-                keys = zip(other.df["_ekey"].tolist(), other.df["_pkey"].tolist(), strict=True)
-                for position, pair in enumerate(keys):
-                    if pair[0] and pair[1]:
-                        first.setdefault(pair, position)
-                pairs = zip(frame.df["_ekey"].tolist(), frame.df["_pkey"].tolist(), strict=True)
-                joined = other.df.reindex([first.get(pair, -1) for pair in pairs])
-                joined.index = frame.df.index
-            self.memo[key] = joined
-        return self.memo[key]
+            # A dict of first positions: a sheet has tens of projects, and pandas' keyed joins cost
+            # milliseconds each whatever their size.
+            first: dict[tuple[str, str], int] = {}
+            for position, pair in enumerate(zip(other.values("_ekey"), other.values("_pkey"), strict=True)):
+                if pair[0] and pair[1]:
+                    first.setdefault(pair, position)
+            pairs = zip(frame.values("_ekey"), frame.values("_pkey"), strict=True)
+            self.memo[key] = [first.get(pair) for pair in pairs]
+        values = other.values(column)
+        return [None if position is None else values[position] for position in self.memo[key]]
 
     def stack(
         self,
@@ -146,10 +143,12 @@ class Stacked:
     def __init__(self, kind: SheetKind, frames: list[Frame]):
         self.kind = kind
         self.frames = frames
-        lengths = [len(frame.df) for frame in frames]
+        lengths = [len(frame.table.rows) for frame in frames]
         names = [column.name for column in kind.columns]
         if frames:
-            data = pd.concat([frame.df for frame in frames], ignore_index=True)
+            # The frames' columns end to end, one DataFrame built once (every frame of a kind has every column).
+            columns = {name: stacked_columns([frame.columns[name] for frame in frames]) for name in frames[0].columns}
+            data = data_frame(columns, sum(lengths))
         else:
             rows = [name for name in KEY_COLUMNS if name not in ("_frame", "_book")]
             data = pd.DataFrame({name: pd.Series(dtype=object) for name in rows + names})
@@ -159,12 +158,16 @@ class Stacked:
         # pandas deep-copies attrs into the result of every operation; the rules need none.
         data.attrs = {}
         self.data = data
-        self._cells = pd.MultiIndex.from_arrays([data["_frame"], data["_row"]])
         self._unread: dict[str, set[tuple[int, int]]] = {}  # column → (frame position, row) not to be read
         self._memo: dict[tuple[str, str], pd.Series] = {}
         for position, frame in enumerate(frames):
             for row, name in frame.bad:
                 self._unread.setdefault(name, set()).add((position, row))
+
+    @cached_property
+    def _cells(self) -> pd.MultiIndex:
+        """(frame position, row) of every stacked row: built only for a column with unread cells."""
+        return pd.MultiIndex.from_arrays([self.data["_frame"], self.data["_row"]])
 
     def unread(self, name: str) -> pd.Series:
         """True where the rules do not read the column's cell: the sheet lacks the column (S03), or the cell has

@@ -40,7 +40,7 @@ class Frame:
 
     book: Workbook
     table: Table
-    df: pd.DataFrame
+    columns: dict[str, np.ndarray | pd.arrays.IntegerArray]  # the typed columns, in df's order (see data_frame)
     findings: list[Finding] = field(default_factory=list)
     bad: set[tuple[int, str]] = field(default_factory=set)  # (row, column) with an F finding or S05
     blanks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # column → blank mask (see blank())
@@ -48,6 +48,12 @@ class Frame:
     @property
     def kind(self) -> K.SheetKind:
         return self.table.kind
+
+    @cached_property
+    def df(self) -> pd.DataFrame:
+        """The typed columns as a DataFrame, built where it is first needed: the workers send the columns
+        (cheaper to send than a DataFrame, and most rules read them stacked, not frame by frame)."""
+        return data_frame(self.columns, len(self.table.rows))
 
     def title(self, column: str) -> str:
         return self.table.titles[column]
@@ -93,13 +99,14 @@ class Frame:
         reads value by value, from a list (a DataFrame lookup per value costs more than the rest of its work)."""
         lists = self.__dict__.setdefault("_lists", {})
         if column not in lists:
-            lists[column] = [None if value is pd.NA else value for value in self.df[column].tolist()]
+            lists[column] = [None if value is pd.NA else value for value in self.columns[column].tolist()]
         return lists[column]
 
     def __getstate__(self) -> dict:
         # What cached_property keeps (a dict and a list of a row per data row) is rebuilt where it is needed,
         # for far less than sending it from the worker.
         state = self.__dict__.copy()
+        state.pop("df", None)
         state.pop("row_index", None)
         state.pop("_keys", None)
         state.pop("_lists", None)
@@ -213,19 +220,17 @@ def build_frame(book: Workbook, table: Table, policy: Policy, keys: dict[str, li
                 bad.add((row, name))
     money = [c.name for c in table.kind.columns if c.kind in (K.MONEY, K.SIGNED_MONEY)]
     # Money as exact nullable ints; everything else as plain Python objects (True is True, not numpy's; text
-    # stays object, not pandas' string dtype) in one block, which pandas builds without looking at a value.
-    # One index object for both parts, so pandas aligns nothing.
-    index = pd.RangeIndex(count)
-    typed = {PID: projects, "_row": np.array(data.pop("_row"), dtype=np.int64)}
+    # stays object, not pandas' string dtype).
+    columns: dict = {PID: projects, "_row": np.array(data.pop("_row"), dtype=np.int64)}
     for name in money:
         values = data.pop(name)
-        typed[name] = values if isinstance(values, pd.arrays.IntegerArray) else pd.array(values, dtype="Int64")
+        columns[name] = values if isinstance(values, pd.arrays.IntegerArray) else pd.array(values, dtype="Int64")
     objects = {name: np.fromiter(values, dtype=object, count=count) for name, values in data.items()}
-    df = pd.concat([pd.DataFrame(typed, index=index), pd.DataFrame(objects, index=index, dtype=object)], axis=1)
+    columns.update(objects)
     for name in table.columns:
         if name not in blanks:  # text and list columns: None exactly where the cell is blank
             blanks[name] = np.equal(objects[name], None)
-    frame = Frame(book=book, table=table, df=df, bad=bad, blanks=blanks)
+    frame = Frame(book=book, table=table, columns=columns, bad=bad, blanks=blanks)
     for row, name in sorted(bad):  # so far, the formula cells of the table's rows
         frame.findings.append(
             frame.finding(
@@ -243,6 +248,29 @@ def build_frame(book: Workbook, table: Table, policy: Policy, keys: dict[str, li
         message = f"{frame.title(name)} 的值“{V.text_value(raw_value)}”{reason}"
         frame.findings.append(frame.finding(rule, message, row, name, value=V.text_value(raw_value)))
     return frame
+
+
+def data_frame(columns: dict[str, np.ndarray | pd.arrays.IntegerArray], count: int) -> pd.DataFrame:
+    """Typed columns as a DataFrame, as build_frame makes them: the numbers (int64, and money as nullable
+    Int64) first, then the columns of Python objects in one block, which pandas builds without looking at a
+    value. One index object for both parts, so pandas aligns nothing."""
+    index = pd.RangeIndex(count)
+    objects = {name: values for name, values in columns.items() if _is_objects(values)}
+    numbers = {name: values for name, values in columns.items() if name not in objects}
+    return pd.concat([pd.DataFrame(numbers, index=index), pd.DataFrame(objects, index=index, dtype=object)], axis=1)
+
+
+def stacked_columns(parts: list[np.ndarray | pd.arrays.IntegerArray]) -> np.ndarray | pd.arrays.IntegerArray:
+    """One column of several frames, end to end."""
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    # Nullable ints: pandas' documented extension-array concatenation (its reference shows it for IntegerArray),
+    # a tenth of the cost of converting each part.
+    return pd.arrays.IntegerArray._concat_same_type(parts)
+
+
+def _is_objects(values: np.ndarray | pd.arrays.IntegerArray) -> bool:
+    return isinstance(values, np.ndarray) and values.dtype == object
 
 
 def _name(raw: object, names: dict) -> tuple[str | None, str]:

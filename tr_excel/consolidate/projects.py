@@ -22,7 +22,7 @@ class Project:
     """One 汇总表 row of one input file, typed, with the 错误 attached to it."""
 
     frame: Frame
-    position: int  # row of frame.df
+    position: int  # position of the row in the frame's columns
     blocking: list[Finding] = field(default_factory=list)
     included: bool = True
 
@@ -116,7 +116,7 @@ def select(report: Report, include_errors: bool = False) -> Selection:
     projects = []
     for frame in report.batch.frames_of(K.SUMMARY):
         index = frame.book.index
-        for position, (ekey, pkey) in enumerate(zip(frame.df["_ekey"], frame.df["_pkey"], strict=True)):
+        for position, (ekey, pkey) in enumerate(zip(frame.values("_ekey"), frame.values("_pkey"), strict=True)):
             blocking = [
                 *by_file[index],
                 *by_enterprise.get((index, ekey), ()),

@@ -69,7 +69,7 @@ def column_cells(frame: Frame, column: Column) -> list[str | float | int | None]
     """
     raws = frame.table.cells.get(column.name)
     if raws is None:
-        return [None] * len(frame.df)
+        return [None] * len(frame.table.rows)
     kind = column.kind
     cells = []
     # Where the cells are blank (V.is_blank) was worked out as the frame was built.

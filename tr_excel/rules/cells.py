@@ -36,7 +36,9 @@ def blank_required(batch: Batch):
         conditional = [name for name in K.PLEDGE_FIXED_ASSET_COLUMNS if name in table.columns]
         if frame.kind is not K.PLEDGE:
             conditional = []
-        needs = frame.df["申报方向"].isin(fixed_asset).to_numpy() if conditional else None
+        needs = None  # on each row, whether the conditional columns are required there
+        if conditional:
+            needs = np.array([name in fixed_asset for name in frame.values("申报方向")], dtype=bool)
         names = [*required, *conditional]
         if not names:
             continue
@@ -170,7 +172,7 @@ def place_not_in_shanxi(batch: Batch):
     policy = batch.policy
     zone_suffixes = ("开发区", "园区", "示范区", "风景名胜区")
     for frame in batch.frames_of(K.SUMMARY):
-        for row, city_name, county in zip(frame.df["_row"], frame.df["所在市"], frame.df["所在县"], strict=True):
+        for row, city_name, county in zip(*(frame.values(name) for name in ("_row", "所在市", "所在县")), strict=True):
             city = policy.city_by_name.get(V.normalise_key(city_name)) if city_name else None
             if city_name and city is None:
                 renamed = next((c.name for c in policy.cities if c.name.rstrip("市") == city_name), None)

@@ -45,11 +45,6 @@ def direction_of(policy, special, name):
     return direction if direction is not None and direction.special == special else None
 
 
-def _values(series: pd.Series) -> list:
-    """A column as Python values: iterating an Int64 column yields numpy ints, which Decimal refuses."""
-    return series.tolist()
-
-
 def _rows(frame, *names):
     """(row, values…) for every data row of a frame, as Python values (None where money is NA): from the lists
     the frame keeps, since the R rules read a few dozen rows of many sheets."""
@@ -334,6 +329,8 @@ def other_provincial_funds(batch: Batch):
 
 
 _DCMM_LEVELS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "五级": 5}
+# The 申报主体 columns R16 reads.
+_PREREQUISITE_COLUMNS = ("DCMM认证等级", "是否设立首席数据官（是/否）", "两化融合管理体系贯标证书有效期至")
 
 
 @check("R16")
@@ -345,13 +342,13 @@ def prerequisite_unmet(batch: Batch):
         if entities is None:
             continue
         first_row: dict[str, int] = {}  # enterprise key → its first row in 申报主体
-        for position, ekey in enumerate(entities.df["_ekey"].tolist()):
+        for position, ekey in enumerate(entities.values("_ekey")):
             first_row.setdefault(ekey, position)
         for row, ekey, special, name in _rows(frame, "_ekey", "申报专项", "申报方向"):
             direction = direction_of(policy, special, name)
             if direction is None or not direction.prerequisite or ekey not in first_row:
                 continue
-            entity = entities.df.iloc[first_row[ekey]]
+            entity = {name: entities.values(name)[first_row[ekey]] for name in _PREREQUISITE_COLUMNS}
             if direction.prerequisite == "dcmm":
                 level = _DCMM_LEVELS.get(entity["DCMM认证等级"] or "", 0)
                 problems = []
@@ -457,12 +454,11 @@ def finish_too_far(batch: Batch):
 @check("R21")
 def interest_subsidy_without_loan(batch: Batch):
     for frame in batch.frames_of(K.PLEDGE):
-        partner = batch.partner(frame)
-        if "银行贷款" not in partner.columns:
+        loans = batch.partner(frame, "银行贷款")
+        if loans is None:
             continue
-        loans = _values(partner["银行贷款"])
-        for row, way, loan in zip(_values(frame.df["_row"]), frame.df["支持方式"], loans, strict=True):
-            if way == "贴息" and not pd.isna(loan) and loan == 0:
+        for row, way, loan in zip(frame.values("_row"), frame.values("支持方式"), loans, strict=True):
+            if way == "贴息" and loan == 0:
                 yield frame.finding(
                     "R21",
                     "支持方式为贴息，但汇总表中银行贷款为空或0（贴息须有借款合同）",
@@ -477,13 +473,11 @@ def interest_subsidy_without_loan(batch: Batch):
 def year_investment_above_completed(batch: Batch):
     column = "项目{Y}年完成固定资产投资"
     for frame in batch.frames_of(K.PLEDGE):
-        partner = batch.partner(frame)
-        if COMPLETED not in partner.columns:
+        completed = batch.partner(frame, COMPLETED)
+        if completed is None:
             continue
-        for row, year_amount, done in zip(
-            _values(frame.df["_row"]), _values(frame.df[column]), _values(partner[COMPLETED]), strict=True
-        ):
-            if pd.isna(year_amount) or pd.isna(done) or year_amount <= done:
+        for row, year_amount, done in zip(frame.values("_row"), frame.values(column), completed, strict=True):
+            if year_amount is None or done is None or year_amount <= done:
                 continue
             yield frame.finding(
                 "R22",
