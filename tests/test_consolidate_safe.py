@@ -504,3 +504,18 @@ def test_a_values_copy_keeps_a_sheet_visible_when_the_county_hid_them_all(tmp_pa
     copied = openpyxl.load_workbook(copy)
     assert [sheet.sheet_state for sheet in copied.worksheets] == ["visible", "hidden"]
     assert cells(copy)[("Sheet", "A1")] == ("=1+1 文本", "s")
+
+
+def test_consolidate_loads_openpyxl_only_for_a_copy_that_needs_it():
+    # openpyxl takes a tenth of a second to import; consolidate's workers fork after the imports, and most copies
+    # are patched without it. The control characters the copies drop are openpyxl's own list.
+    import subprocess
+    import sys
+
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from tr_excel.consolidate.returns import ILLEGAL_CHARACTERS
+
+    assert ILLEGAL_CHARACTERS.pattern == ILLEGAL_CHARACTERS_RE.pattern
+    probe = "import sys, tr_excel.cli, tr_excel.consolidate; print('openpyxl' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"
