@@ -27,6 +27,7 @@ from tr_excel.findings import Finding
 from tr_excel.policy import Policy
 from tr_excel.reader import read_workbook
 from tr_excel.synth import submission_of, write_submission
+from tr_excel.tables import build_frames
 
 CITY_UNIT = "忻州市工业和信息化局"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -233,6 +234,19 @@ def test_total_row_has_formulas_with_their_values(summary_sheets):
     assert values.cell(total, 15).value > 0
     for column in (23, 24, 29, 30):
         assert sheet.cell(total, column).value is None
+
+
+def test_frame_texts_are_the_cells_as_written(write_book, policy):
+    # What the outputs show of a 汇总表 cell as the county wrote it: edges trimmed, a number as plain text, a blank
+    # cell (or one of spaces) and a column the sheet lacks as "".
+    written = {"企业名称": "  山西繁峙特钢有限公司 ", "银行贷款": 1500, "项目亮点": "   "}
+    path = write_book(edit_row("汇总表", 0, written))
+    book = read_workbook(path, path.name, 0, policy)
+    summary = next(frame for frame in build_frames(book, policy) if frame.kind is K.SUMMARY)
+    assert summary.texts("企业名称")[0] == "山西繁峙特钢有限公司"
+    assert summary.texts("银行贷款")[0] == "1500"
+    assert summary.texts("项目亮点")[0] == "" and summary.texts("项目亮点")[1]
+    assert summary.texts("没有这一列") == [""] * len(summary.table.rows)
 
 
 def test_summary_formats_borders_and_notes(summary_sheets):

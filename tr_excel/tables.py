@@ -102,6 +102,15 @@ class Frame:
             lists[column] = [None if value is pd.NA else value for value in self.columns[column].tolist()]
         return lists[column]
 
+    def texts(self, column: str) -> list[str]:
+        """A column's cells as read, as text ("" where blank or where the sheet has no such column): what the
+        outputs show of a value as the county wrote it. Only the 汇总表 keeps its cells as read (engine)."""
+        lists = self.__dict__.setdefault("_texts", {})
+        if column not in lists:
+            cells = self.table.cells.get(column)
+            lists[column] = [""] * len(self.table.rows) if cells is None else [V.text_value(raw) or "" for raw in cells]
+        return lists[column]
+
     def __getstate__(self) -> dict:
         # What cached_property keeps (a dict and a list of a row per data row) is rebuilt where it is needed,
         # for far less than sending it from the worker.
@@ -110,6 +119,7 @@ class Frame:
         state.pop("row_index", None)
         state.pop("_keys", None)
         state.pop("_lists", None)
+        state.pop("_texts", None)
         return state
 
     @cached_property

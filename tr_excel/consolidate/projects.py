@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tr_excel import columns as K
-from tr_excel import values as V
 from tr_excel.engine import Report
 from tr_excel.findings import ERROR, Finding
 from tr_excel.reader import Workbook
@@ -34,17 +33,13 @@ class Project:
     def row(self) -> int:
         return self.frame.values("_row")[self.position]
 
-    def raw(self, column: str) -> object:
-        """The cell as read (None when the sheet has no such column)."""
-        cells = self.frame.table.cells.get(column)
-        return None if cells is None else cells[self.position]
-
     def typed(self, column: str) -> object:
         """The parsed value: int units for money, When, bool, Decimal…; None (or NA) when blank or unreadable."""
         return self.frame.values(column)[self.position]
 
     def text(self, column: str) -> str:
-        return V.text_value(self.raw(column)) or ""
+        """The cell as read, as text ("" when blank)."""
+        return self.frame.texts(column)[self.position]
 
     def money(self, column: str) -> int:
         """Money in 0.0001 万元 for totals: an unreadable amount (an 错误 already) counts as 0."""

@@ -70,29 +70,27 @@ def column_cells(frame: Frame, column: Column) -> list[str | float | int | None]
     raws = frame.table.cells.get(column.name)
     if raws is None:
         return [None] * len(frame.table.rows)
-    kind = column.kind
-    cells = []
     # Where the cells are blank (V.is_blank) was worked out as the frame was built.
-    for raw, typed, blank in zip(raws, frame.values(column.name), frame.blank(column.name).tolist(), strict=True):
-        if blank:
-            cells.append(None)
-        elif typed is None:
-            cells.append(V.text_value(raw))
-        elif kind in (MONEY, SIGNED_MONEY):
-            cells.append(typed / V.MONEY_SCALE)  # int / int is correctly rounded, as float(Decimal) is
-        elif kind == COUNT:
-            cells.append(int(typed) if typed == typed.to_integral_value() else float(typed))
-        elif kind == YESNO:
-            cells.append("是" if typed else "否")
-        elif kind == MONTH:
-            cells.append(_month(typed))
-        elif kind == RANGE:
-            cells.append(f"{_month(typed[0])}-{_month(typed[1])}")
-        elif kind == LIST:
-            cells.append(typed)
-        else:
-            cells.append(V.text_value(raw))
-    return cells
+    blanks = frame.blank(column.name).tolist()
+    shown = _SHOWN.get(column.kind)
+    if shown is None:  # shown as written
+        return [None if blank else text for text, blank in zip(frame.texts(column.name), blanks, strict=True)]
+    return [
+        None if blank else V.text_value(raw) if typed is None else shown(typed)
+        for raw, typed, blank in zip(raws, frame.values(column.name), blanks, strict=True)
+    ]
+
+
+# How a 汇总表 column shows a value that was read (column_cells); the other columns show the text as written.
+_SHOWN = {
+    MONEY: lambda units: units / V.MONEY_SCALE,  # int / int is correctly rounded, as float(Decimal) is
+    SIGNED_MONEY: lambda units: units / V.MONEY_SCALE,
+    COUNT: lambda count: int(count) if count == count.to_integral_value() else float(count),
+    YESNO: lambda flag: "是" if flag else "否",
+    MONTH: _month,
+    RANGE: lambda span: f"{_month(span[0])}-{_month(span[1])}",
+    LIST: lambda choice: choice,
+}
 
 
 def _total(projects: list[Project], column: Column) -> float:
