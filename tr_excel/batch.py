@@ -144,14 +144,14 @@ class Stacked:
         self.kind = kind
         self.frames = frames
         lengths = [len(frame.table.rows) for frame in frames]
-        names = [column.name for column in kind.columns]
+        # The keys of every row now; the other columns end to end when a rule first reads them (column), since
+        # most rules read a few columns of a sheet and a DataFrame of them all copies every cell once more.
+        keys = [name for name in KEY_COLUMNS if name not in ("_frame", "_book")]
         if frames:
-            # The frames' columns end to end, one DataFrame built once (every frame of a kind has every column).
-            columns = {name: stacked_columns([frame.columns[name] for frame in frames]) for name in frames[0].columns}
-            data = data_frame(columns, sum(lengths))
+            stacked = {name: stacked_columns([frame.columns[name] for frame in frames]) for name in keys}
+            data = data_frame(stacked, sum(lengths))
         else:
-            rows = [name for name in KEY_COLUMNS if name not in ("_frame", "_book")]
-            data = pd.DataFrame({name: pd.Series(dtype=object) for name in rows + names})
+            data = pd.DataFrame({name: pd.Series(dtype=object) for name in keys})
             data[[PID, "_row"]] = data[[PID, "_row"]].astype(np.int64)
         data.insert(0, "_book", np.repeat([frame.book.index for frame in frames], lengths).astype(int))
         data.insert(0, "_frame", np.repeat(np.arange(len(frames)), lengths).astype(int))
@@ -163,6 +163,18 @@ class Stacked:
         for position, frame in enumerate(frames):
             for row, name in frame.bad:
                 self._unread.setdefault(name, set()).add((position, row))
+
+    def column(self, name: str) -> pd.Series:
+        """A column of the frames end to end, as typed (every frame of a kind has every column)."""
+        if ("column", name) not in self._memo:
+            if not self.frames:
+                self._memo["column", name] = pd.Series(index=self.data.index, dtype=object)
+            else:
+                values = stacked_columns([frame.columns[name] for frame in self.frames])
+                # Python objects stay objects (pandas would make text its string dtype).
+                dtype = object if values.dtype == object else None
+                self._memo["column", name] = pd.Series(values, index=self.data.index, dtype=dtype)
+        return self._memo["column", name]
 
     @cached_property
     def _cells(self) -> pd.MultiIndex:
@@ -191,7 +203,7 @@ class Stacked:
         """A column as the rules read it: NA (None outside money) where the cell is unread, and where a required
         cell is blank (F01 reports it; reading the blank as 0 would report the same mistake again)."""
         if ("readable", name) not in self._memo:
-            values = self.data[name]
+            values = self.column(name)
             column = self.kind.column(name)
             unknown = self.unread(name)
             if column.required:
