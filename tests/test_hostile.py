@@ -300,6 +300,19 @@ def test_numpy_scan_of_a_sheet_agrees_with_the_tag_by_tag_walk(pieces, chunk):
     assert scan(fast=True) == scan(fast=False)
 
 
+@pytest.mark.parametrize("chunk", [7, 40, None])
+def test_a_cell_without_its_reference_is_in_the_row_begun_before_it(chunk):
+    """Some programs leave out a cell's r="…" (it is optional): the cell is in the last row begun. The numpy scan
+    skips row tags, so a row begun in a chunk it read must still place such a cell, found by the walk in a
+    later one, far down the sheet: 60,000 rows down is over the limit however the XML is cut."""
+    xml = b'<sheetData><row r="2"><c r="A2"><v>1</v></c></row><row r="60000"><c t="s"><v>0</v></c></row></sheetData>'
+    scanner = sniff._XmlScan("表", sniff._Area(DEFAULT_LIMITS), DEFAULT_LIMITS)
+    with pytest.raises(Unreadable, match="第 60000 行"):
+        for start in range(0, len(xml), chunk or len(xml)):
+            scanner.feed(xml[start : start + (chunk or len(xml))])
+        scanner.close()
+
+
 @pytest.mark.parametrize("text", [b"", b"<", b"<c", b"x<c", b"<c<c", b"c<c<", b"<<cc<c" * 700])
 def test_pair_positions_find_every_pair_and_none_in_the_padding(text):
     """The sniffer pads a buffer with zeros before reading it two bytes at a time: pairs are found at even and odd

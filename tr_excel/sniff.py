@@ -689,6 +689,7 @@ class _XmlScan:
         after = data[opens + 2]  # the name ends there: white space, "/" or ">"
         tags = opens[(after == 32) | (after == 62) | (after == 47) | (after == 10) | (after == 13) | (after == 9)]
         if not len(tags):
+            self._rows_after(buffer, 0)
             return True
 
         def byte(offset) -> np.ndarray:  # the byte at this offset (a number, or one per tag) of every tag
@@ -727,7 +728,14 @@ class _XmlScan:
             if far_column > self.limit["max_columns"]:
                 self.extent.content(int(rows[columns == far_column][0]), far_column, False)
             self.extent.content(far_row, far_column, False)
+        self._rows_after(buffer, int(ends[-1]) + 1)
         return True
+
+    def _rows_after(self, buffer: bytes, start: int) -> None:
+        """Walk the row tags after the buffer's last cell tag (from start): where the walk takes over, a cell
+        without its r="…" is in the last row begun, as if the walk had read every tag."""
+        for match in _TAG.finditer(buffer, start):
+            self._tag(match)
 
     def _tag(self, match: re.Match) -> None:
         element, ref = match.group(1), match.group(2)
