@@ -17,7 +17,7 @@ from tr_excel.consolidate.returns import (
     return_names,
     write_return,
 )
-from tr_excel.consolidate.review import review_bytes
+from tr_excel.consolidate.review import Review
 from tr_excel.consolidate.summary import summary_data, write_summary
 from tr_excel.engine import PARALLEL_MIN_FILES, Report, validate, worker_pool
 from tr_excel.findings import Finding
@@ -138,13 +138,15 @@ def consolidate(
         json_job = (*report.json_parts(table), outdir / FINDINGS_FILE)
         writers = [(write_summary, summary_job), (write_json, json_job)]
         pending = [pool_used.submit(write, job) for write, job in writers] if pool_used is not None else []
+        # The sheets of the 审核报告 that need no return copy while the workers write the copies, then the others.
+        review = Review(report, selection, unit, table)
         anchors: dict[Finding, tuple[str, str]] = {}
         notes: dict[int, str] = {}
         for book, (book_anchors, note) in zip(returned, done, strict=True):
             anchors.update(book_anchors)
             if note:
                 notes[book.index] = note
-        review = review_bytes(report, selection, unit, names, anchors, table, notes)
+        review_data = review.finish(names, anchors, notes)
         for written in pending:
             written.result()
         if pool_used is None:
@@ -153,7 +155,7 @@ def consolidate(
     finally:
         if pool is not None:
             pool.shutdown()
-    write_atomic(outdir / REVIEW_FILE, review, force=True)
+    write_atomic(outdir / REVIEW_FILE, review_data, force=True)
     result.written.extend(outdir / name for name in OUTPUT_FILES)
     result.written.extend(copies)
     # With --force over an earlier run: a return copy this run did not write is stale and must not be sent out.

@@ -17,6 +17,7 @@ from tr_excel.consolidate.summary import LINE_POINTS, WORKBOOK_OPTIONS, line_cou
 from tr_excel.engine import Report
 from tr_excel.findings import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding
 from tr_excel.reader import Workbook
+from tr_excel.reconcile import COLUMNS as RECONCILIATION_COLUMNS
 from tr_excel.rules.registry import RULES
 
 OVERVIEW, FINDINGS, RECONCILIATION, ROUTING, RETURNS = "概览", "问题清单", "对账", "分办", "退回清单"
@@ -24,6 +25,14 @@ OVERVIEW, FINDINGS, RECONCILIATION, ROUTING, RETURNS = "概览", "问题清单",
 MAX_LINKS = 65530
 NOT_FILLED = "（未填）"
 CHART_TOP, CHART_ROWS = 4, 16  # 0-based first row and height in rows of the 概览 chart
+# Each sheet's column widths, in the order of the sheets.
+WIDTHS = {
+    OVERVIEW: [30, 40, *[13] * 7],
+    FINDINGS: [6, 6, 6, 18, 10, 6, 8, 16, 20, 22, 60, 14, 24, 16],
+    RECONCILIATION: [18, 10, 22, 24, *[12] * (len(RECONCILIATION_COLUMNS) - 4)],
+    ROUTING: [9, 8, 13, 9, 22, 24, 14, 22, 10, 11, 11, 18, 12],
+    RETURNS: [6, 18, 22, 9, 22, 24, 8, 80, 12, 30],
+}
 COUNTY_MEASURES = (
     "申报项目数",
     "无错误项目数",
@@ -40,6 +49,8 @@ class _Sheets:
     def __init__(self, workbook: xlsxwriter.Workbook):
         self.workbook = workbook
         self.widths: dict[str, list[float]] = {}
+        # Every sheet at once, in their order: Review fills them in another.
+        self.worksheets = {name: self._sheet(name, widths) for name, widths in WIDTHS.items()}
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
         self.title = workbook.add_format({"font_name": "黑体", "font_size": 16, "bold": True})
         self.heading = workbook.add_format({"font_name": "黑体", "font_size": 12, "bold": True})
@@ -54,7 +65,7 @@ class _Sheets:
         self.error = workbook.add_format({**base, "bg_color": "#FF8080"})
         self.warning = workbook.add_format({**base, "bg_color": "#FFFF00"})
 
-    def sheet(self, name: str, widths: list[float]):
+    def _sheet(self, name: str, widths: list[float]):
         """A new worksheet with its column widths, printed on A4 landscape one page wide, pages numbered."""
         worksheet = self.workbook.add_worksheet(name)
         self.widths[name] = widths
@@ -123,7 +134,7 @@ def _sheet_status(book: Workbook, kind) -> str:
 
 
 def _overview(sheets: _Sheets, report: Report, selection: Selection, unit: str) -> None:
-    worksheet = sheets.sheet(OVERVIEW, [30, 40, *[13] * 7])
+    worksheet = sheets.worksheets[OVERVIEW]
     policy = report.policy
     worksheet.write_string(0, 0, "技术改造专项资金项目审核报告", sheets.title)
     worksheet.write_string(1, 0, f"审核单位：{unit}", sheets.plain)
@@ -267,7 +278,7 @@ def _findings(sheets: _Sheets, report: Report, names: dict[int, str], anchors: d
         "应为",
         "在退回文件中查看",
     ]
-    worksheet = sheets.sheet(FINDINGS, [6, 6, 6, 18, 10, 6, 8, 16, 20, 22, 60, 14, 24, 16])
+    worksheet = sheets.worksheets[FINDINGS]
     sheets.row(worksheet, 0, headers, sheets.header)
     links = 0
     for row, finding in enumerate(report.findings, start=1):
@@ -306,7 +317,7 @@ def _findings(sheets: _Sheets, report: Report, names: dict[int, str], anchors: d
 
 
 def _reconciliation(sheets: _Sheets, frame: pd.DataFrame, tolerance: float) -> None:
-    worksheet = sheets.sheet(RECONCILIATION, [18, 10, 22, 24, *[12] * (len(frame.columns) - 4)])
+    worksheet = sheets.worksheets[RECONCILIATION]
     rows = [list(values) for values in frame.itertuples(index=False)]
     end = sheets.table(worksheet, 0, list(frame.columns), rows)
     if "差额" in frame.columns and rows:
@@ -331,7 +342,7 @@ def _reconciliation(sheets: _Sheets, frame: pd.DataFrame, tolerance: float) -> N
 
 
 def _routing(sheets: _Sheets, report: Report, selection: Selection) -> None:
-    worksheet = sheets.sheet(ROUTING, [9, 8, 13, 9, 22, 24, 14, 22, 10, 11, 11, 18, 12])
+    worksheet = sheets.worksheets[ROUTING]
     policy = report.policy
     offices: dict[str, int] = {}
     for route in (*policy.routes, policy.default_route):
@@ -388,7 +399,7 @@ def _reason(findings: list[Finding]) -> str:
 def _returns(
     sheets: _Sheets, report: Report, selection: Selection, names: dict[int, str], notes: dict[int, str]
 ) -> None:
-    worksheet = sheets.sheet(RETURNS, [6, 18, 22, 9, 22, 24, 8, 80, 12, 30])
+    worksheet = sheets.worksheets[RETURNS]
     headers = [
         "序号",
         "文件",
@@ -440,24 +451,26 @@ def _returns(
     worksheet.repeat_rows(0)
 
 
-def review_bytes(
-    report: Report,
-    selection: Selection,
-    unit: str,
-    names: dict[int, str],
-    anchors: dict[Finding, tuple[str, str]],
-    reconciliation: pd.DataFrame,
-    notes: dict[int, str] | None = None,
-) -> bytes:
-    """The review workbook as .xlsx bytes; names and anchors say where each file's return copy and comment are,
-    notes which copies hold the values only and why."""
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
-    sheets = _Sheets(workbook)
-    _overview(sheets, report, selection, unit)
-    _findings(sheets, report, names, anchors)
-    _reconciliation(sheets, reconciliation, float(report.policy.money_tolerance))
-    _routing(sheets, report, selection)
-    _returns(sheets, report, selection, names, notes or {})
-    workbook.close()
-    return buffer.getvalue()
+class Review:
+    """The 审核报告 being written. Its 概览, 对账 and 分办 need no return copy: they are written at once, while the
+    workers write the copies; finish() adds 问题清单 and 退回清单, which link to the copies, and gives the bytes."""
+
+    def __init__(self, report: Report, selection: Selection, unit: str, reconciliation: pd.DataFrame):
+        self.report = report
+        self.selection = selection
+        self.buffer = io.BytesIO()
+        self.workbook = xlsxwriter.Workbook(self.buffer, WORKBOOK_OPTIONS)
+        self.sheets = _Sheets(self.workbook)
+        _overview(self.sheets, report, selection, unit)
+        _reconciliation(self.sheets, reconciliation, float(report.policy.money_tolerance))
+        _routing(self.sheets, report, selection)
+
+    def finish(
+        self, names: dict[int, str], anchors: dict[Finding, tuple[str, str]], notes: dict[int, str] | None = None
+    ) -> bytes:
+        """The workbook as .xlsx bytes; names and anchors say where each file's return copy and comment are,
+        notes which copies hold the values only and why."""
+        _findings(self.sheets, self.report, names, anchors)
+        _returns(self.sheets, self.report, self.selection, names, notes or {})
+        self.workbook.close()
+        return self.buffer.getvalue()
