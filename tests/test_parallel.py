@@ -59,6 +59,7 @@ def test_rules_run_on_groups_of_workbooks_find_what_they_find_over_the_whole_bat
             edit("汇总表", 0, {"总投资": 2999, "所属行业": "钢铁"})(submission.rows)
             edit("承诺书", 0, {"支持方式": "贴息"})(submission.rows)
         write_submission(tmp_path / f"{county}.xlsx", submission, policy)
+    (tmp_path / "乙坏文件.xlsx").write_bytes(b"not a workbook")  # a group with a book that has no frames
     # Read beside this process (threads stand in for the worker processes), one workbook a group.
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 1)
     sizes = []
@@ -67,7 +68,7 @@ def test_rules_run_on_groups_of_workbooks_find_what_they_find_over_the_whole_bat
         report = engine.validate([tmp_path], policy, pool=pool)
     assert sizes  # groups were checked while the others were read
     found = {f.rule for f in report.findings}
-    assert {"R05", "R06", "R17"} <= found and found & ACROSS_FILES and found - ACROSS_FILES
+    assert {"R05", "R06", "R17", "S01"} <= found and found & ACROSS_FILES and found - ACROSS_FILES
     whole = [finding for book in report.books for finding in book.findings]
     for rule_id in RULES:
         if rule_id in CHECKS:
