@@ -171,7 +171,7 @@ def read_workbook(path: Path, file: str, index: int, policy: Policy) -> Workbook
     """Read one file. Never raises for a bad file: it becomes an S01 finding."""
     book = Workbook(file=file, path=path, index=index)
     try:
-        scanned: dict[str, bool] = {}
+        scanned: dict[str, tuple[str, bool]] = {}
         real_format = check_readable(path, policy.limits, scanned)
         _read_tables(book, policy, real_format, scanned)
     except Unreadable as reason:
@@ -213,7 +213,7 @@ def open_calamine(path: Path, real_format: str | None = None):
         return python_calamine.CalamineWorkbook.from_filelike(handle)
 
 
-def _read_tables(book: Workbook, policy: Policy, real_format: str, scanned: dict[str, bool]) -> None:
+def _read_tables(book: Workbook, policy: Policy, real_format: str, scanned: dict[str, tuple[str, bool]]) -> None:
     try:
         calamine = open_calamine(book.path, real_format)
     except python_calamine.PasswordError as error:
@@ -605,23 +605,23 @@ def _is_note_line(row: list, table: Table) -> bool:
 _SHEET_XML_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 
 
-def _formulas_without_value(path: Path, scanned: dict[str, bool]) -> dict[str, set[tuple[int, int]]]:
+def _formulas_without_value(path: Path, scanned: dict[str, tuple[str, bool]]) -> dict[str, set[tuple[int, int]]]:
     """(row, column) of every formula cell that has no cached value, per sheet name, of an xlsx/xlsm.
 
     python-calamine returns '' for such a cell, which would read as blank or zero; the value is in
     fact unknown (the file was written by a program that does not calculate), so it is an S05. scanned is
-    what check_readable found (part → "<f" in it): a part it saw without one is not inflated again.
+    what check_readable found (worksheet part → its sheet name, "<f" in it): only a part with a formula is
+    inflated again, and a workbook without any is not opened again at all.
     """
+    with_formulas = [(part, sheet_name) for part, (sheet_name, formula) in scanned.items() if formula]
     found: dict[str, set[tuple[int, int]]] = {}
+    if not with_formulas:
+        return found
     with zipfile.ZipFile(path) as archive:
-        for sheet_name, member in _sheet_members(archive).items():
-            if scanned.get(member) is False:
-                continue
+        for part, sheet_name in with_formulas:
             try:
-                data = archive.read(member)
+                data = archive.read(part)
             except KeyError:
-                continue
-            if b"<f" not in data:
                 continue
             cells = set()
             for match in _SHEET_XML_CELL.finditer(data):
@@ -637,43 +637,6 @@ def _formulas_without_value(path: Path, scanned: dict[str, bool]) -> dict[str, s
             if cells:
                 found[sheet_name] = cells
     return found
-
-
-def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → its XML part, from workbook.xml and its relationships."""
-    try:
-        workbook = archive.read("xl/workbook.xml")
-        rels = archive.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return {}
-    targets = {
-        rid.decode(): target.decode()
-        for rid, target in re.findall(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
-    }
-    targets.update(
-        {
-            rid.decode(): target.decode()
-            for target, rid in re.findall(rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)
-        }
-    )
-    members = {}
-    for attributes in re.findall(rb"<sheet\b([^>]*)/?>", workbook):
-        name = re.search(rb'\bname="([^"]*)"', attributes)
-        rid = re.search(rb'\br:id="([^"]*)"', attributes) or re.search(rb'\bid="([^"]*)"', attributes)
-        if not name or not rid:
-            continue
-        target = targets.get(rid.group(1).decode(), "")
-        target = target.lstrip("/")
-        if not target.startswith("xl/"):
-            target = "xl/" + target
-        members[_xml_unescape(name.group(1).decode("utf-8"))] = target
-    return members
-
-
-def _xml_unescape(text: str) -> str:
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
-        text = text.replace(entity, char)
-    return text
 
 
 __all__ = ["KINDS_BY_NAME", "Table", "Workbook", "discover", "open_calamine", "read_workbook"]

@@ -59,13 +59,14 @@ class Unreadable(Exception):
 
 
 def check_readable(
-    path: Path, limits: Mapping[str, int] | None = None, formulas: dict[str, bool] | None = None
+    path: Path, limits: Mapping[str, int] | None = None, sheets: dict[str, tuple[str, bool]] | None = None
 ) -> str:
     """Raise Unreadable with a specific reason, or return the file's real format: "xlsx" (also .xlsm) or "xls".
 
-    The format comes from the content, not the name: an .xlsx renamed .xls is still "xlsx". formulas, when
-    given, receives every XML part of an .xlsx scanned → whether "<f" (a formula) is in it: the reader then
-    inflates only those parts to look for formulas without a value, not every sheet a second time.
+    The format comes from the content, not the name: an .xlsx renamed .xls is still "xlsx". sheets, when
+    given, receives every worksheet part of an .xlsx scanned → (its sheet name, whether "<f", a formula, is
+    in it): the reader then inflates only those parts to look for formulas without a value, not every sheet
+    a second time, and finds which sheet each is without reading the workbook's parts again.
     """
     limit = {**DEFAULT_LIMITS, **(limits or {})}
     try:
@@ -87,7 +88,7 @@ def check_readable(
         with path.open("rb") as handle:
             head = handle.read(_HEAD)
             if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
-                _check_zip(handle, size, limit, formulas)
+                _check_zip(handle, size, limit, sheets)
                 return "xlsx"
             if head.startswith(OLE_MAGIC):
                 _check_ole(handle, size, limit)
@@ -369,7 +370,9 @@ def _biff_records(data: bytes, position: int):
 # ---------------------------------------------------------------------------------------- zip (.xlsx)
 
 
-def _check_zip(handle: BinaryIO, size: int, limit: dict[str, int], formulas: dict[str, bool] | None) -> None:
+def _check_zip(
+    handle: BinaryIO, size: int, limit: dict[str, int], scanned: dict[str, tuple[str, bool]] | None
+) -> None:
     parts = _zip_entry_count(handle, size)
     if parts > limit["max_parts"]:
         raise Unreadable(
@@ -379,7 +382,7 @@ def _check_zip(handle: BinaryIO, size: int, limit: dict[str, int], formulas: dic
     try:
         handle.seek(0)
         with zipfile.ZipFile(handle) as archive:
-            _check_archive(archive, handle, limit, formulas)
+            _check_archive(archive, handle, limit, scanned)
     except zipfile.BadZipFile as error:
         raise Unreadable(CORRUPT_ZIP) from error
     except zlib.error as error:
@@ -408,7 +411,7 @@ def _zip_entry_count(handle: BinaryIO, size: int) -> int:
 
 
 def _check_archive(
-    archive: zipfile.ZipFile, handle: BinaryIO, limit: dict[str, int], formulas: dict[str, bool] | None
+    archive: zipfile.ZipFile, handle: BinaryIO, limit: dict[str, int], scanned: dict[str, tuple[str, bool]] | None
 ) -> None:
     members = archive.infolist()
     names = {member.filename for member in members}
@@ -437,9 +440,10 @@ def _check_archive(
         _inflate(handle, member, scan)
         if scan is not None:
             scan.close()
-            if formulas is not None and scan.extent is not None:
+            if scanned is not None and scan.extent is not None:
                 # A name twice in the zip: "<f" in any of its parts (the reader reads the last one).
-                formulas[member.filename] = formulas.get(member.filename, False) or scan.formula
+                seen = scanned.get(member.filename, ("", False))[1]
+                scanned[member.filename] = (sheets[member.filename], seen or scan.formula)
 
 
 def _not_a_workbook_zip(archive: zipfile.ZipFile, names: set[str]) -> str:
