@@ -122,6 +122,7 @@ def reconciliation(batch: Batch) -> pd.DataFrame:
             "发票张数": invoices.astype(object),
         },
         columns=list(COLUMNS),
+        dtype=object,  # Python values throughout: pandas would make the file names its string dtype
     )
     table.loc[~joinable, list(COLUMNS[5:])] = None
     return table
