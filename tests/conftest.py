@@ -14,7 +14,9 @@ from tr_excel import columns as K
 from tr_excel.engine import Report, validate
 from tr_excel.findings import Finding, column_letter
 from tr_excel.policy import Policy, load_policy
+from tr_excel.reader import read_workbook
 from tr_excel.synth import Submission, submission_of, write_submission
+from tr_excel.tables import Frame, build_frames
 
 UNIT = "忻州市繁峙县工业和信息化局"
 CITY_UNIT = "忻州市工业和信息化局"
@@ -98,6 +100,12 @@ def make_book(write_book, policy: Policy):
         return validate([write_book(*mutations, **options)], policy)
 
     return make
+
+
+def typed_frames(path: Path, policy: Policy, index: int = 0) -> dict[str, Frame]:
+    """A workbook read and typed as a worker does it, as the book of that index: its frames by sheet kind."""
+    book = read_workbook(path, path.name, index, policy)
+    return {frame.kind.name: frame for frame in build_frames(book, policy)}
 
 
 def of_rule(report: Report, rule: str) -> list[Finding]:

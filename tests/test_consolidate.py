@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import cell_values, row_of, unnumbered_rows
+from conftest import cell_values, row_of, typed_frames, unnumbered_rows
 from conftest import edit as edit_row
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,7 +27,6 @@ from tr_excel.findings import Finding
 from tr_excel.policy import Policy
 from tr_excel.reader import read_workbook
 from tr_excel.synth import submission_of, write_submission
-from tr_excel.tables import build_frames
 
 CITY_UNIT = "忻州市工业和信息化局"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -241,8 +240,7 @@ def test_frame_texts_are_the_cells_as_written(write_book, policy):
     # cell (or one of spaces) and a column the sheet lacks as "".
     written = {"企业名称": "  山西繁峙特钢有限公司 ", "银行贷款": 1500, "项目亮点": "   "}
     path = write_book(edit_row("汇总表", 0, written))
-    book = read_workbook(path, path.name, 0, policy)
-    summary = next(frame for frame in build_frames(book, policy) if frame.kind is K.SUMMARY)
+    summary = typed_frames(path, policy)[K.SUMMARY.name]
     assert summary.texts("企业名称")[0] == "山西繁峙特钢有限公司"
     assert summary.texts("银行贷款")[0] == "1500"
     assert summary.texts("项目亮点")[0] == "" and summary.texts("项目亮点")[1]

@@ -16,15 +16,25 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import CITY_UNIT, PROJECTS, at, cell, clean_submission, edit, listing, of_rule, row_of, title
+from conftest import (
+    CITY_UNIT,
+    PROJECTS,
+    at,
+    cell,
+    clean_submission,
+    edit,
+    listing,
+    of_rule,
+    row_of,
+    title,
+    typed_frames,
+)
 
 from tr_excel import columns as K
 from tr_excel.batch import PID, records
 from tr_excel.engine import validate
-from tr_excel.reader import read_workbook
 from tr_excel.reconcile import COLUMNS, reconciliation
 from tr_excel.synth import Submission, submission_of, write_submission
-from tr_excel.tables import build_frames
 
 SUMMARY, PLEDGE, ENTITY = "汇总表", "承诺书", "申报主体"
 ITEMS, PLAN, SMART, INSPECTION = "投资明细", "建设计划", "智能制造环节", "现场核查"
@@ -153,8 +163,7 @@ def test_project_numbers_are_one_per_project_in_every_sheet(write_book, policy):
     path = write_book()
     numbered = {}
     for index in (0, 3):
-        book = read_workbook(path, path.name, index, policy)
-        for frame in build_frames(book, policy):
+        for frame in typed_frames(path, policy, index).values():
             for pid, ekey, pkey in zip(frame.df[PID], frame.df["_ekey"], frame.df["_pkey"], strict=True):
                 assert numbered.setdefault((index, ekey, pkey), pid) == pid, frame.kind.name
     assert len({pid for pid in numbered.values()}) == len(numbered) > 2 * len(PROJECTS) - 1

@@ -76,7 +76,7 @@ def test_rules_run_on_groups_of_workbooks_find_what_they_find_over_the_whole_bat
     whole.sort(key=lambda finding: finding.sort_key())
     assert [f.public() for f in report.findings] == [f.public() for f in whole]
     expected = reconciliation(report.batch)
-    assert report.table().equals(expected) and len(expected) == 3 * len(PROJECTS)
+    assert report.reconciliation.equals(expected) and len(expected) == 3 * len(PROJECTS)
 
 
 def test_group_size_grows_with_the_batch():

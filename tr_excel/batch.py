@@ -14,7 +14,7 @@ import pandas as pd
 from tr_excel.columns import MONEY, SIGNED_MONEY, SUMMARY, SheetKind
 from tr_excel.policy import Policy
 from tr_excel.reader import Workbook
-from tr_excel.tables import PID, Frame, data_frame, stacked_columns
+from tr_excel.tables import PID, Frame, data_frame, holds_objects, stacked_columns
 
 
 @dataclass
@@ -25,6 +25,11 @@ class Batch:
     books: list[Workbook]
     frames: list[Frame] = field(default_factory=list)
     memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # results rules share
+
+    @classmethod
+    def of(cls, policy: Policy, books: list[Workbook]) -> Batch:
+        """The batch of these books and all their frames."""
+        return cls(policy=policy, books=books, frames=[frame for book in books for frame in book.frames])
 
     def frames_of(self, kind: SheetKind) -> list[Frame]:
         return self._by_kind.get(kind.name, [])
@@ -172,7 +177,7 @@ class Stacked:
             else:
                 values = stacked_columns([frame.columns[name] for frame in self.frames])
                 # Python objects stay objects (pandas would make text its string dtype).
-                dtype = object if values.dtype == object else None
+                dtype = object if holds_objects(values) else None
                 self._memo["column", name] = pd.Series(values, index=self.data.index, dtype=dtype)
         return self._memo["column", name]
 

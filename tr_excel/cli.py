@@ -29,8 +29,8 @@ def run() -> None:
     global _ending_quickly
     _ending_quickly = True
     # Nor does it run Python's cycle collector: what a command builds lives until it ends, and each collection
-    # would walk all of it again (a fifth of a second of the rules after the books are read). Pool workers turn
-    # it back on for their own, one file's worth (engine._start_worker).
+    # would walk all of it again (a fifth of a second of the rules after the books are read). Pool workers
+    # collect once a workbook, their own objects only (engine._start_worker).
     gc.disable()
     # Redirected to a file on a Chinese Windows, the output is written in the ANSI code page (GBK), which has no
     # emoji or rare characters a county may have typed: such a character prints as "?" instead of the whole

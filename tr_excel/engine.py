@@ -41,8 +41,8 @@ class Report:
 
     policy: Policy
     batch: Batch
+    reconciliation: pd.DataFrame  # reconcile.reconciliation of the batch, worked out group by group (validate)
     findings: list[Finding] = field(default_factory=list)
-    reconciliation: pd.DataFrame | None = None  # reconcile.reconciliation of the batch, worked out while validating
 
     @property
     def books(self) -> list[Workbook]:
@@ -67,17 +67,11 @@ class Report:
         ]
 
     def as_json(self) -> dict:
-        return json_document(*self.json_parts(self.table()))
+        return json_document(*self.json_parts())
 
-    def table(self) -> pd.DataFrame:
-        """The reconciliation table (reconcile.reconciliation) of the batch."""
-        if self.reconciliation is None:
-            self.reconciliation = reconciliation(self.batch)
-        return self.reconciliation
-
-    def json_parts(self, table: pd.DataFrame) -> tuple:
-        """json_document's arguments, given the reconciliation table: plain values a pool worker can take."""
-        return self.policy.name, self.inputs(), self.findings, table
+    def json_parts(self) -> tuple:
+        """json_document's arguments: plain values a pool worker can take."""
+        return self.policy.name, self.inputs(), self.findings, self.reconciliation
 
 
 def json_document(policy: str, inputs: list[dict], findings: list[Finding], table: pd.DataFrame) -> dict:
@@ -240,7 +234,7 @@ def validate(
 
     def check_group() -> None:
         nonlocal checked
-        group = Batch(policy=policy, books=list(pending), frames=[frame for book in pending for frame in book.frames])
+        group = Batch.of(policy, list(pending))
         for book in pending:
             findings.extend(book.findings)
         for rule_id in RULES:
@@ -261,7 +255,7 @@ def validate(
         books = read_batch(paths, policy, progress, pool, meanwhile=lambda: _load_rules(policy), arrived=arrived)
         pending[:] = books[checked:]  # the last group (and every book, when none arrived one by one)
         check_group()
-        batch = Batch(policy=policy, books=books, frames=[frame for book in books for frame in book.frames])
+        batch = Batch.of(policy, books)
         for rule_id in RULES:
             if rule_id in CHECKS and rule_id in ACROSS_FILES:
                 findings.extend(CHECKS[rule_id](batch))

@@ -59,11 +59,11 @@ class Unreadable(Exception):
 
 
 def check_readable(
-    path: Path, limits: Mapping[str, int] | None = None, sheets: dict[str, tuple[str, bool]] | None = None
+    path: Path, limits: Mapping[str, int] | None = None, scanned: dict[str, tuple[str, bool]] | None = None
 ) -> str:
     """Raise Unreadable with a specific reason, or return the file's real format: "xlsx" (also .xlsm) or "xls".
 
-    The format comes from the content, not the name: an .xlsx renamed .xls is still "xlsx". sheets, when
+    The format comes from the content, not the name: an .xlsx renamed .xls is still "xlsx". scanned, when
     given, receives every worksheet part of an .xlsx scanned → (its sheet name, whether "<f", a formula, is
     in it): the reader then inflates only those parts to look for formulas without a value, not every sheet
     a second time, and finds which sheet each is without reading the workbook's parts again.
@@ -88,7 +88,7 @@ def check_readable(
         with path.open("rb") as handle:
             head = handle.read(_HEAD)
             if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
-                _check_zip(handle, size, limit, sheets)
+                _check_zip(handle, size, limit, scanned)
                 return "xlsx"
             if head.startswith(OLE_MAGIC):
                 _check_ole(handle, size, limit)

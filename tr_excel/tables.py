@@ -265,7 +265,7 @@ def data_frame(columns: dict[str, np.ndarray | pd.arrays.IntegerArray], count: i
     Int64) first, then the columns of Python objects in one block, which pandas builds without looking at a
     value. One index object for both parts, so pandas aligns nothing."""
     index = pd.RangeIndex(count)
-    objects = {name: values for name, values in columns.items() if _is_objects(values)}
+    objects = {name: values for name, values in columns.items() if holds_objects(values)}
     numbers = {name: values for name, values in columns.items() if name not in objects}
     return pd.concat([pd.DataFrame(numbers, index=index), pd.DataFrame(objects, index=index, dtype=object)], axis=1)
 
@@ -279,7 +279,8 @@ def stacked_columns(parts: list[np.ndarray | pd.arrays.IntegerArray]) -> np.ndar
     return pd.arrays.IntegerArray._concat_same_type(parts)
 
 
-def _is_objects(values: np.ndarray | pd.arrays.IntegerArray) -> bool:
+def holds_objects(values: np.ndarray | pd.arrays.IntegerArray) -> bool:
+    """A column of Python objects (text, dates, tuples…), not numbers."""
     return isinstance(values, np.ndarray) and values.dtype == object
 
 

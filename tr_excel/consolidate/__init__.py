@@ -134,12 +134,11 @@ def consolidate(
         # write the copies, and the workers write them while this process writes the 审核报告, which needs to
         # know where the copies' comments went.
         summary_job = (summary_data(selection.included), policy, unit, outdir / SUMMARY_FILE)
-        table = report.table()
-        json_job = (*report.json_parts(table), outdir / FINDINGS_FILE)
+        json_job = (*report.json_parts(), outdir / FINDINGS_FILE)
         writers = [(write_summary, summary_job), (write_json, json_job)]
         pending = [pool_used.submit(write, job) for write, job in writers] if pool_used is not None else []
         # The sheets of the 审核报告 that need no return copy while the workers write the copies, then the others.
-        review = Review(report, selection, unit, table)
+        review = Review(report, selection, unit)
         anchors: dict[Finding, tuple[str, str]] = {}
         notes: dict[int, str] = {}
         for book, (book_anchors, note) in zip(returned, done, strict=True):

@@ -19,12 +19,11 @@ from tr_excel.output import write_atomic
 from tr_excel.reader import WORKBOOK_SUFFIXES, Workbook, open_calamine
 from tr_excel.sniff import ZIP_MAGIC
 
+# openpyxl is imported where a copy needs it (a workbook the patcher cannot edit, or an .xls): most copies are
+# patched, and consolidate starts its workers sooner without it (a tenth of a second of imports).
 if TYPE_CHECKING:
     import openpyxl
     from openpyxl.comments import Comment
-
-# openpyxl is imported where a copy needs it (a workbook the patcher cannot edit, or an .xls): most copies are
-# patched, and consolidate starts its workers sooner without it (a tenth of a second of imports).
 
 RETURN_DIR = "退回"
 RETURN_SUFFIX = "_审核意见.xlsx"
@@ -33,13 +32,6 @@ COLOURS = {ERROR: "FFFF8080", WARNING: "FFFFFF00"}  # ARGB fill of a cell with a
 # Control characters, which XML 1.0 cannot hold (openpyxl refuses them in a cell: its ILLEGAL_CHARACTERS_RE).
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _CELL = re.compile(r"([A-Z]{1,3})([0-9]+)")
-
-
-def _fills() -> dict:
-    """openpyxl's fill of each severity (COLOURS)."""
-    from openpyxl.styles import PatternFill
-
-    return {severity: PatternFill("solid", start_color=argb, end_color=argb) for severity, argb in COLOURS.items()}
 COMMENT_WIDTH = 320  # pixels: about 22 Chinese characters a line
 # Windows device names: a file whose name before the first dot is one of these cannot be created there.
 _RESERVED = frozenset(
@@ -52,6 +44,13 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f#%\[\]^`{}\s]')
 # Bytes of UTF-8 kept from a name: with "_审核意见.xlsx", a clash number and the 退回 folder the path stays
 # well inside the 255-byte file names of ext4/NTFS and Windows' 260-character paths.
 MAX_NAME_BYTES = 120
+
+
+def _fills() -> dict:
+    """openpyxl's fill of each severity (COLOURS)."""
+    from openpyxl.styles import PatternFill
+
+    return {severity: PatternFill("solid", start_color=argb, end_color=argb) for severity, argb in COLOURS.items()}
 
 
 def safe_name(file: str) -> str:

@@ -48,7 +48,6 @@ class _Sheets:
 
     def __init__(self, workbook: xlsxwriter.Workbook):
         self.workbook = workbook
-        self.widths: dict[str, list[float]] = {}
         # Every sheet at once, in their order: Review fills them in another.
         self.worksheets = {name: self._sheet(name, widths) for name, widths in WIDTHS.items()}
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
@@ -68,7 +67,6 @@ class _Sheets:
     def _sheet(self, name: str, widths: list[float]):
         """A new worksheet with its column widths, printed on A4 landscape one page wide, pages numbered."""
         worksheet = self.workbook.add_worksheet(name)
-        self.widths[name] = widths
         for column, width in enumerate(widths):
             worksheet.set_column(column, column, width)
         worksheet.set_paper(9)  # A4
@@ -95,7 +93,7 @@ class _Sheets:
         """One table row; its height fitted to the wrapped text, since LibreOffice does not grow it on open."""
         for column, value in enumerate(values):
             self.write(worksheet, row, column, value, style)
-        widths = self.widths[worksheet.name]
+        widths = WIDTHS[worksheet.name]
         lines = max(
             (line_count(value, widths[column]) for column, value in enumerate(values) if isinstance(value, str)),
             default=1,
@@ -455,14 +453,14 @@ class Review:
     """The 审核报告 being written. Its 概览, 对账 and 分办 need no return copy: they are written at once, while the
     workers write the copies; finish() adds 问题清单 and 退回清单, which link to the copies, and gives the bytes."""
 
-    def __init__(self, report: Report, selection: Selection, unit: str, reconciliation: pd.DataFrame):
+    def __init__(self, report: Report, selection: Selection, unit: str):
         self.report = report
         self.selection = selection
         self.buffer = io.BytesIO()
         self.workbook = xlsxwriter.Workbook(self.buffer, WORKBOOK_OPTIONS)
         self.sheets = _Sheets(self.workbook)
         _overview(self.sheets, report, selection, unit)
-        _reconciliation(self.sheets, reconciliation, float(report.policy.money_tolerance))
+        _reconciliation(self.sheets, report.reconciliation, float(report.policy.money_tolerance))
         _routing(self.sheets, report, selection)
 
     def finish(

@@ -108,6 +108,15 @@ def _when_text(when: V.When) -> str:
     return f"{when.year}-{when.month:02d}-{when.day:02d}" if when.day else month_text(when.month_key)
 
 
+def _in_order(keys: Iterable, items: Iterable) -> dict[object, list]:
+    """The items grouped by their keys, groups and items in order of first appearance (as pandas' groupby with
+    sort=False gives them, without its cost per group on the few rows a rule reports)."""
+    groups: dict[object, list] = {}
+    for key, item in zip(keys, items, strict=True):
+        groups.setdefault(key, []).append(item)
+    return groups
+
+
 def _failing(frames: list[Frame], data: pd.DataFrame, mask: pd.Series):
     """(frame, record) for every row of data selected by mask."""
     for record in records(data[mask]):
@@ -402,11 +411,8 @@ def _invoice_rows(batch: Batch) -> tuple[list[Frame], pd.DataFrame]:
 
 def _invoice_findings(rule: str, frames: list[Frame], rows: pd.DataFrame, message: str):
     """A finding at every row holding a repeated invoice; the message names the other places."""
-    groups: dict[str, list[tuple]] = {}  # by invoice number, in order of first appearance
     places_of_rows = zip(rows["_frame"].tolist(), rows["_row"].tolist(), rows["_project"].tolist(), strict=True)
-    for invoice, place in zip(rows[INVOICES].tolist(), places_of_rows, strict=True):
-        groups.setdefault(invoice, []).append(place)
-    for invoice, places in groups.items():
+    for invoice, places in _in_order(rows[INVOICES].tolist(), places_of_rows).items():
         for position, row, _ in places:
             others = "；".join(
                 f"{_place(frames[p], r)}（{project}）" for p, r, project in places if (p, r) != (position, row)
@@ -737,10 +743,8 @@ def _conflicts(frames: list[Frame], rows: pd.DataFrame, key: str, other: str, sh
     """(frame, record, others) for every row whose key has rows with a different value of other; others
     names those rows' places with their shown value."""
     spread = rows.groupby(key)[other].transform("nunique")
-    groups: dict[object, list[dict]] = {}  # by key, in order of first appearance, as groupby(sort=False) gives
-    for record in records(rows[spread > 1]):
-        groups.setdefault(record[key], []).append(record)
-    for rows_of_key in groups.values():
+    conflicting = records(rows[spread > 1])
+    for rows_of_key in _in_order((record[key] for record in conflicting), conflicting).values():
         for record in rows_of_key:
             others = "；".join(
                 f"{_place(frames[r['_frame']], r['_row'])}（{r[shown]}）"
